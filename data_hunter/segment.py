@@ -71,6 +71,10 @@ class Segment:
         return self.label()
 
 
+ROOT = Segment()
+"""The whole table (or the whole drilled-into scope)."""
+
+
 @dataclass(frozen=True)
 class SegmentStats:
     """One result row: a segment's actual, expected and contribution over a window pair.

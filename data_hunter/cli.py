@@ -1,0 +1,227 @@
+"""The ``data-hunter`` command line.
+
+``attribute`` keeps the flags and defaults of the original ``attributor.py``; everything else
+is added around it. Errors the user can fix end with exit status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import NoReturn
+
+from data_hunter import __version__
+from data_hunter.errors import DataHunterError
+
+PROG = "data-hunter"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line (and exit 2, as argparse does)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _examples(text: str) -> str:
+    return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        default="data.db",
+        help="DuckDB file, or a Parquet/CSV file or glob (default: data.db)",
+    )
+    p.add_argument("--table", help="table to read (default: records)")
+    p.add_argument("--date-column", help="date column (default: session_date)")
+    p.add_argument(
+        "--dimensions", help="comma-separated dimension columns (default: every text column)"
+    )
+
+
+def _add_window_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--metric", required=required, help="numeric column to explain")
+    p.add_argument(
+        "--time-dimension",
+        required=required,
+        metavar="{day,week,month}",
+        help="period length; weeks start on Monday",
+    )
+    p.add_argument(
+        "--anomaly-date",
+        required=required,
+        help="a date inside the first anomalous period (YYYY-MM-DD)",
+    )
+    p.add_argument(
+        "--anomaly-end", help="a date inside the last anomalous period (default: --anomaly-date)"
+    )
+    p.add_argument(
+        "--baseline-start",
+        help="first baseline date (default: 28 days, 8 weeks or 6 months before the anomaly)",
+    )
+    p.add_argument(
+        "--baseline-end", help="last baseline date (default: the period before the anomaly)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Find which segments caused a metric's spike or dip, over DuckDB.",
+        epilog=_examples("""
+            data-hunter demo demo.db
+            data-hunter attribute --db demo.db --metric sessions --time-dimension day \\
+                --anomaly-date 2025-03-18
+            data-hunter tui demo.db
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser(
+        "attribute",
+        help="rank the segments that changed most",
+        description="Rank segments (single values and combinations) by their contribution "
+        "actual - expected over the anomaly window, level by level.",
+        epilog=_examples("""
+            data-hunter attribute --metric sessions --time-dimension day --anomaly-date 2025-03-18
+            data-hunter attribute --db demo.db --metric revenue --time-dimension day \\
+                --anomaly-date 2025-07-08 --combo-depth 3 --top-n 5
+            data-hunter attribute --db events.parquet --metric clicks --time-dimension week \\
+                --anomaly-date 2025-06-02 --baseline-start 2025-04-07 --format json
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_window_args(p)
+    _add_source_args(p)
+    p.add_argument("--top-n", type=_positive_int, default=3, help="segments per level (default: 3)")
+    p.add_argument(
+        "--combo-depth",
+        type=_positive_int,
+        default=None,
+        help="deepest combination level (default: all dimensions)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "csv", "markdown"),
+        default="text",
+        help="output format (default: text)",
+    )
+
+    p = sub.add_parser(
+        "demo",
+        help="write the demo database",
+        description="Write a demo DuckDB database: a year of daily product analytics with "
+        "planted anomalies.",
+        epilog=_examples("""
+            data-hunter demo              # writes demo.db
+            data-hunter demo /tmp/x.db --force
+            data-hunter demo --list       # the planted anomalies
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("path", nargs="?", default="demo.db", help="where to write (default: demo.db)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--list", action="store_true", help="list the planted anomalies and exit")
+    return parser
+
+
+def _split(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise DataHunterError("--dimensions is empty")
+    return parts
+
+
+def _status(message: str) -> None:
+    """Progress on stderr, only for a person watching a terminal."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\x1b[2K{message}")
+        sys.stderr.flush()
+
+
+def _clear_status() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[2K")
+        sys.stderr.flush()
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from data_hunter.engine import Engine
+    from data_hunter.render import render_attribution
+    from data_hunter.windows import parse_date, parse_granularity
+
+    granularity = parse_granularity(args.time_dimension)
+    anomaly_date = parse_date(args.anomaly_date, "--anomaly-date")
+    anomaly_end = parse_date(args.anomaly_end, "--anomaly-end") if args.anomaly_end else None
+    b_start = parse_date(args.baseline_start, "--baseline-start") if args.baseline_start else None
+    b_end = parse_date(args.baseline_end, "--baseline-end") if args.baseline_end else None
+    _status(f"opening {args.db} ...")
+    engine = Engine.open(args.db, args.table, args.date_column, _split(args.dimensions))
+    try:
+        engine.schema.require_metric(args.metric)
+        windows = engine.windows(granularity, anomaly_date, anomaly_end, b_start, b_end)
+        _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
+        result = engine.attribute(args.metric, windows, args.top_n, args.combo_depth)
+    finally:
+        _clear_status()
+        engine.close()
+    print(render_attribution(result, args.format))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from data_hunter.demo import describe_planted, write_demo
+
+    if args.list:
+        print("\n".join(describe_planted()))
+        return 0
+    _status(f"writing {args.path} ...")
+    try:
+        rows = write_demo(args.path, force=args.force)
+    finally:
+        _clear_status()
+    print(f"wrote {rows:,} rows to {args.path} (table records); planted anomalies:")
+    print("\n".join("  " + line for line in describe_planted()))
+    return 0
+
+
+COMMANDS = {"attribute": cmd_attribute, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except DataHunterError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

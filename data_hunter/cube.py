@@ -1,0 +1,134 @@
+"""The window cache: one scan of the anomaly and baseline windows, kept as NumPy leaves.
+
+Every question the user asks about a window pair (levels, the children of any segment, an
+explanation, another metric) is answered from this cache without touching the table again.
+Building it is one DuckDB query returned as Arrow; the text dimensions are dictionary-encoded
+by Arrow and re-coded so that codes follow the sorted values (NULL last), which makes every
+ordering derived from them independent of row order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from data_hunter import sql
+from data_hunter.leaves import Leaves
+from data_hunter.segment import ROOT, Segment, Value
+from data_hunter.windows import WindowPair
+
+_KEY_LIMIT = 1 << 62
+
+
+@dataclass(frozen=True)
+class WindowCube:
+    """Leaf sums of every loaded metric over the anomaly window and over the baseline."""
+
+    windows: WindowPair
+    dimensions: tuple[str, ...]
+    labels: tuple[tuple[Value, ...], ...]
+    codes: np.ndarray
+    actual: dict[str, np.ndarray]
+    baseline: dict[str, np.ndarray]
+    rows: int
+    within: Segment = ROOT
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.actual)
+
+    def leaves(self, metric: str) -> Leaves:
+        """Leaves with expected = baseline sum x anomaly periods / baseline periods."""
+        a, b = self.windows.anomaly.periods, self.windows.baseline.periods
+        expected = self.baseline[metric] * a / b
+        return Leaves(self.dimensions, self.labels, self.codes, self.actual[metric], expected)
+
+    def nbytes(self) -> int:
+        arrays = [self.codes, *self.actual.values(), *self.baseline.values()]
+        return sum(int(x.nbytes) for x in arrays)
+
+
+def _encode(column: object) -> tuple[np.ndarray, tuple[Value, ...]]:
+    """Arrow column -> (int32 codes, sorted labels with None last)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    assert isinstance(column, pa.ChunkedArray)
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    dictionary = [v for v in encoded.dictionary.to_pylist()]
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    has_null = encoded.indices.null_count > 0
+    order = sorted(range(len(dictionary)), key=lambda i: dictionary[i])
+    remap = np.empty(len(dictionary) + 1, dtype=np.int32)
+    remap[order] = np.arange(len(dictionary), dtype=np.int32)
+    labels: list[Value] = [dictionary[i] for i in order]
+    null_code = len(dictionary)
+    remap[null_code] = null_code
+    if has_null:
+        labels.append(None)
+        indices = pc.fill_null(encoded.indices, null_code).to_numpy(zero_copy_only=False)
+    return remap[indices.astype(np.int64)], tuple(labels)
+
+
+def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Combine per-row codes into leaf ids: (inverse per row, index of one row per leaf)."""
+    n = codes.shape[0]
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for j, card in enumerate(cards):
+        card = max(card, 1)
+        if span * card >= _KEY_LIMIT:
+            # Re-number the keys seen so far densely, so the mixed radix never overflows.
+            _, key = np.unique(key, return_inverse=True)
+            key = key.reshape(-1).astype(np.int64)
+            span = int(key.max()) + 1 if n else 1
+        key = key * card + codes[:, j]
+        span *= card
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), first
+
+
+def build_cube(
+    con: object,
+    schema_relation: sql.Relation,
+    dimensions: Sequence[str],
+    dimension_is_text: Sequence[bool],
+    metrics: Sequence[str],
+    windows: WindowPair,
+    within: Segment = ROOT,
+) -> WindowCube:
+    """Run the one window scan and aggregate it to leaves."""
+    query = sql.window_rows(
+        schema_relation, dimensions, dimension_is_text, metrics,
+        windows.anomaly.bounds(), windows.baseline.bounds(), within.conditions,
+    )  # fmt: skip
+    table = con.sql(query.text, params=query.params).to_arrow_table()  # type: ignore[attr-defined]
+    n = table.num_rows
+    n_dims = len(dimensions)
+    codes = np.empty((n, n_dims), dtype=np.int32)
+    labels: list[tuple[Value, ...]] = []
+    for j in range(n_dims):
+        col_codes, col_labels = _encode(table.column(j))
+        codes[:, j] = col_codes
+        labels.append(col_labels)
+    in_anomaly = table.column(n_dims).to_numpy().astype(bool)
+    values = [
+        table.column(n_dims + 1 + k).to_numpy().astype(np.float64) for k in range(len(metrics))
+    ]
+    inverse, first = _leaf_ids(codes, [len(x) for x in labels])
+    n_leaves = len(first)
+    actual: dict[str, np.ndarray] = {}
+    baseline: dict[str, np.ndarray] = {}
+    for metric, vals in zip(metrics, values, strict=True):
+        actual[metric] = np.bincount(
+            inverse, weights=np.where(in_anomaly, vals, 0.0), minlength=n_leaves
+        )
+        baseline[metric] = np.bincount(
+            inverse, weights=np.where(in_anomaly, 0.0, vals), minlength=n_leaves
+        )
+    return WindowCube(
+        windows, tuple(dimensions), tuple(labels), np.ascontiguousarray(codes[first]),
+        actual, baseline, n, within,
+    )  # fmt: skip

@@ -1,0 +1,246 @@
+"""The core's front door: what the CLI and the TUI call.
+
+An ``Engine`` holds one read-only source and its schema, and caches the last window cubes so
+that expanding tree nodes, switching metric or drilling in never rescans the table. Each call
+uses its own DuckDB cursor, so calls from different worker threads do not share a connection
+handle, and a ``CancelToken`` lets the caller interrupt a query that became stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+
+from data_hunter import sql
+from data_hunter.attribution import Level, attribute_levels, children, total_stats
+from data_hunter.cube import WindowCube, build_cube
+from data_hunter.errors import DataHunterError
+from data_hunter.schema import Schema, discover, require_dimensions
+from data_hunter.segment import ROOT, Segment, SegmentStats
+from data_hunter.source import Source, open_source
+from data_hunter.windows import Granularity, WindowPair, resolve_windows
+
+
+class Cancelled(Exception):
+    """The query was interrupted because its result is no longer wanted."""
+
+
+class CancelToken:
+    """Shared between a worker and the UI: ``cancel()`` interrupts the worker's running query."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self.cancelled = False
+
+    def attach(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            if self.cancelled:
+                cursor.interrupt()
+            self._cursors.append(cursor)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            cursors = list(self._cursors)
+        for cursor in cursors:
+            with contextlib.suppress(duckdb.Error):
+                cursor.interrupt()
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise Cancelled()
+
+
+@dataclass(frozen=True)
+class Series:
+    """The metric per period; periods with no rows are filled with 0."""
+
+    metric: str
+    granularity: Granularity
+    within: Segment
+    periods: list[dt.date]
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """What ``data-hunter attribute`` reports."""
+
+    metric: str
+    granularity: Granularity
+    windows: WindowPair
+    dimensions: tuple[str, ...]
+    total: SegmentStats
+    levels: list[Level]
+    within: Segment = ROOT
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Engine:
+    """One open data source and the caches built on it."""
+
+    CUBE_CACHE_SIZE = 3
+
+    def __init__(self, source: Source, schema: Schema) -> None:
+        self.source = source
+        self.schema = schema
+        self._lock = threading.Lock()
+        self._cubes: OrderedDict[tuple[object, ...], WindowCube] = OrderedDict()
+
+    @classmethod
+    def open(
+        cls,
+        db: str,
+        table: str | None = None,
+        date_column: str | None = None,
+        dimensions: Sequence[str] | None = None,
+    ) -> Engine:
+        source = open_source(db)
+        try:
+            schema = discover(source, table, date_column, dimensions)
+        except BaseException:
+            source.close()
+            raise
+        return cls(source, schema)
+
+    def close(self) -> None:
+        self.source.close()
+
+    # --- queries ------------------------------------------------------------------------
+
+    def _run(self, query: sql.Query, token: CancelToken | None) -> duckdb.DuckDBPyConnection:
+        cursor = self.source.con.cursor()
+        if token is not None:
+            token.attach(cursor)
+            token.check()
+        try:
+            return cursor.execute(query.text, query.params)
+        except duckdb.InterruptException:
+            raise Cancelled() from None
+        except duckdb.Error as exc:
+            if token is not None and token.cancelled:
+                raise Cancelled() from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise DataHunterError(f"query failed: {first}") from None
+
+    def windows(
+        self,
+        granularity: Granularity,
+        anomaly_date: dt.date,
+        anomaly_end: dt.date | None = None,
+        baseline_start: dt.date | None = None,
+        baseline_end: dt.date | None = None,
+    ) -> WindowPair:
+        return resolve_windows(
+            granularity, self.schema.first_date, self.schema.last_date,
+            anomaly_date, anomaly_end, baseline_start, baseline_end,
+        )  # fmt: skip
+
+    def series(
+        self,
+        metric: str,
+        granularity: Granularity,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+    ) -> Series:
+        """The metric per period over the table's whole date range, gaps filled with 0."""
+        from data_hunter.windows import add_periods, period_start, periods_between
+
+        metric = self.schema.require_metric(metric)
+        cur = self._run(sql.series(self.schema.relation, metric, granularity, within.conditions),
+                        token)  # fmt: skip
+        rows = cur.fetchall()
+        first = period_start(self.schema.first_date, granularity)
+        last = period_start(self.schema.last_date, granularity)
+        n = periods_between(first, last, granularity)
+        periods = [add_periods(first, granularity, i) for i in range(n)]
+        index = {p: i for i, p in enumerate(periods)}
+        values = np.zeros(n, dtype=np.float64)
+        for period, value in rows:
+            i = index.get(period)
+            if i is not None:
+                values[i] = float(value)
+        return Series(metric, granularity, within, periods, values)
+
+    def cube(
+        self,
+        windows: WindowPair,
+        dimensions: Sequence[str] | None = None,
+        token: CancelToken | None = None,
+    ) -> WindowCube:
+        """The window cache for ``windows`` over ``dimensions`` (all metrics), built once."""
+        dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
+        if not dims:
+            require_dimensions(self.schema)
+        key = (windows.anomaly, windows.baseline, dims)
+        with self._lock:
+            cached = self._cubes.get(key)
+            if cached is not None:
+                self._cubes.move_to_end(key)
+                return cached
+        query_dims = [self.schema.is_text(d) for d in dims]
+        cursor = self.source.con.cursor()
+        if token is not None:
+            token.attach(cursor)
+            token.check()
+        try:
+            cube = build_cube(cursor, self.schema.relation, dims, query_dims,
+                              self.schema.metrics, windows)  # fmt: skip
+        except duckdb.InterruptException:
+            raise Cancelled() from None
+        except duckdb.Error as exc:
+            if token is not None and token.cancelled:
+                raise Cancelled() from None
+            raise DataHunterError(f"query failed: {str(exc).splitlines()[0]}") from None
+        with self._lock:
+            self._cubes[key] = cube
+            while len(self._cubes) > self.CUBE_CACHE_SIZE:
+                self._cubes.popitem(last=False)
+        return cube
+
+    def attribute(
+        self,
+        metric: str,
+        windows: WindowPair,
+        top_n: int = 3,
+        combo_depth: int | None = None,
+        dimensions: Sequence[str] | None = None,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+    ) -> Attribution:
+        metric = self.schema.require_metric(metric)
+        dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
+        if not dims:
+            require_dimensions(self.schema)
+        if top_n < 1:
+            raise DataHunterError("--top-n must be at least 1")
+        cube = self.cube(windows, dims, token)
+        leaves = cube.leaves(metric)
+        total = total_stats(leaves, within)
+        levels = attribute_levels(leaves, top_n, combo_depth, within)
+        return Attribution(metric, windows.anomaly.granularity, windows, dims, total, levels,
+                           within, windows.notes)  # fmt: skip
+
+    def children(
+        self,
+        metric: str,
+        windows: WindowPair,
+        parent: Segment,
+        within: Segment = ROOT,
+        dimensions: Sequence[str] | None = None,
+        token: CancelToken | None = None,
+    ) -> dict[str, list[SegmentStats]]:
+        """The lazy tree's expansion: ``parent`` split by each remaining dimension."""
+        metric = self.schema.require_metric(metric)
+        dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
+        leaves = self.cube(windows, dims, token).leaves(metric)
+        total = total_stats(leaves, within).contribution
+        return children(leaves, parent, total, dims)
