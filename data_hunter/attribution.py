@@ -7,6 +7,7 @@ group-by over at most a few hundred thousand leaves rather than a table scan.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -81,27 +82,88 @@ def rank_level(
     return Level(depth, [c[3] for c in candidates[:top_n]])
 
 
+MAX_COMBINATIONS = 2000
+"""Most dimension combinations one attribution will group (30 dimensions at depth 30 would
+be 2^30): beyond it the default depth is lowered, with a note, and an explicit one refused."""
+
+DEFAULT_MAX_CARDINALITY = 1000
+"""Dimensions with more values than this (user ids, say) stay out of combinations unless the
+user chose them explicitly: crossing them multiplies segments without adding insight."""
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    depth: int
+    dims: list[int]  # dimensions at depth 1
+    combo_dims: list[int]  # dimensions that take part in depth >= 2
+    notes: tuple[str, ...]
+
+
+def _count_combinations(n: int, depth: int) -> int:
+    return sum(math.comb(n, k) for k in range(1, depth + 1))
+
+
+def plan_levels(
+    leaves: Leaves,
+    combo_depth: int | None,
+    within: Segment = ROOT,
+    max_cardinality: int | None = DEFAULT_MAX_CARDINALITY,
+    keep: Sequence[str] = (),
+) -> LevelPlan:
+    """Decide how deep to go and which dimensions to cross, explaining any limit applied."""
+    if combo_depth is not None and combo_depth < 1:
+        raise DataHunterError("--combo-depth must be at least 1")
+    free = free_dimensions(leaves, within)
+    if combo_depth is not None and combo_depth > len(free):
+        raise DataHunterError(
+            f"--combo-depth {combo_depth} is more than the {len(free)} dimensions in play"
+        )
+    notes: list[str] = []
+    combo = list(free)
+    if max_cardinality is not None:
+        wide = [i for i in free if len(leaves.labels[i]) > max_cardinality
+                and leaves.dimensions[i] not in keep]  # fmt: skip
+        if wide:
+            combo = [i for i in free if i not in wide]
+            names = ", ".join(f"{leaves.dimensions[i]} ({len(leaves.labels[i]):,} values)"
+                              for i in wide)  # fmt: skip
+            notes.append(f"left out of combinations (over {max_cardinality:,} values): {names}")
+    limit = max(len(combo), 1)
+    depth = limit if combo_depth is None else min(combo_depth, limit)
+    if combo_depth is not None and combo_depth > limit:
+        notes.append(f"combinations stop at depth {limit}")
+    while depth > 1 and _count_combinations(len(combo), depth) > MAX_COMBINATIONS:
+        if combo_depth is not None:
+            raise DataHunterError(
+                f"--combo-depth {combo_depth} over {len(combo)} dimensions means "
+                f"{_count_combinations(len(combo), combo_depth):,} combinations; "
+                "use a smaller depth or fewer --dimensions"
+            )
+        depth -= 1
+    if combo_depth is None and depth < limit:
+        notes.append(
+            f"depth capped at {depth} ({len(combo)} dimensions); pass --combo-depth to choose"
+        )
+    return LevelPlan(depth, free, combo, tuple(notes))
+
+
 def attribute_levels(
     leaves: Leaves,
     top_n: int = 3,
     combo_depth: int | None = None,
     within: Segment = ROOT,
-    dims: Sequence[int] | None = None,
+    plan: LevelPlan | None = None,
 ) -> list[Level]:
-    """Levels 1..combo_depth, each with its top ``top_n`` segments by |contribution|."""
+    """Levels 1..depth, each with its top ``top_n`` segments by |contribution|."""
     if top_n < 1:
         raise DataHunterError("--top-n must be at least 1")
-    free = list(dims) if dims is not None else free_dimensions(leaves, within)
-    if combo_depth is None:
-        combo_depth = len(free)
-    if combo_depth < 1:
-        raise DataHunterError("--combo-depth must be at least 1")
-    if combo_depth > len(free):
-        raise DataHunterError(
-            f"--combo-depth {combo_depth} is more than the {len(free)} dimensions in play"
-        )
+    if plan is None:
+        plan = plan_levels(leaves, combo_depth, within, max_cardinality=None)
     total = total_stats(leaves, within).contribution
-    return [rank_level(leaves, k, top_n, within, total, free) for k in range(1, combo_depth + 1)]
+    return [
+        rank_level(leaves, k, top_n, within, total, plan.dims if k == 1 else plan.combo_dims)
+        for k in range(1, plan.depth + 1)
+    ]
 
 
 def children(

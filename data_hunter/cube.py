@@ -34,6 +34,7 @@ class WindowCube:
     baseline: dict[str, np.ndarray]
     rows: int
     within: Segment = ROOT
+    nonfinite: dict[str, int] | None = None  # NaN/Inf metric values counted as 0, per metric
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -114,9 +115,15 @@ def build_cube(
         codes[:, j] = col_codes
         labels.append(col_labels)
     in_anomaly = table.column(n_dims).to_numpy().astype(bool)
-    values = [
-        table.column(n_dims + 1 + k).to_numpy().astype(np.float64) for k in range(len(metrics))
-    ]
+    values = []
+    nonfinite: dict[str, int] = {}
+    for k, metric in enumerate(metrics):
+        column = table.column(n_dims + 1 + k)
+        vals = column.to_numpy().astype(np.float64)  # NULL arrives as NaN
+        bad = ~np.isfinite(vals)
+        nonfinite[metric] = int(bad.sum()) - column.null_count
+        vals[bad] = 0.0
+        values.append(vals)
     inverse, first = _leaf_ids(codes, [len(x) for x in labels])
     n_leaves = len(first)
     actual: dict[str, np.ndarray] = {}
@@ -130,5 +137,5 @@ def build_cube(
         )
     return WindowCube(
         windows, tuple(dimensions), tuple(labels), np.ascontiguousarray(codes[first]),
-        actual, baseline, n, within,
+        actual, baseline, n, within, nonfinite,
     )  # fmt: skip

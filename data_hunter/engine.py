@@ -19,7 +19,14 @@ import duckdb
 import numpy as np
 
 from data_hunter import sql
-from data_hunter.attribution import Level, attribute_levels, children, total_stats
+from data_hunter.attribution import (
+    DEFAULT_MAX_CARDINALITY,
+    Level,
+    attribute_levels,
+    children,
+    plan_levels,
+    total_stats,
+)
 from data_hunter.cube import WindowCube, build_cube
 from data_hunter.errors import DataHunterError
 from data_hunter.schema import Schema, discover, require_dimensions
@@ -215,6 +222,7 @@ class Engine:
         dimensions: Sequence[str] | None = None,
         within: Segment = ROOT,
         token: CancelToken | None = None,
+        max_cardinality: int | None = DEFAULT_MAX_CARDINALITY,
     ) -> Attribution:
         metric = self.schema.require_metric(metric)
         dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
@@ -225,9 +233,16 @@ class Engine:
         cube = self.cube(windows, dims, token)
         leaves = cube.leaves(metric)
         total = total_stats(leaves, within)
-        levels = attribute_levels(leaves, top_n, combo_depth, within)
+        # Dimensions the user named explicitly are always crossed, whatever their cardinality.
+        keep = dims if dimensions is not None else self.schema.explicit_dimensions
+        plan = plan_levels(leaves, combo_depth, within, max_cardinality, keep)
+        levels = attribute_levels(leaves, top_n, within=within, plan=plan)
+        notes = [*windows.notes, *plan.notes]
+        bad = (cube.nonfinite or {}).get(metric, 0)
+        if bad:
+            notes.append(f"{bad:,} NaN or infinite {metric} values counted as 0")
         return Attribution(metric, windows.anomaly.granularity, windows, dims, total, levels,
-                           within, windows.notes)  # fmt: skip
+                           within, tuple(notes))  # fmt: skip
 
     def children(
         self,

@@ -77,7 +77,11 @@ def header_json(metric: str, windows: WindowPair, total: SegmentStats) -> dict[s
 
 
 def header_lines(
-    metric: str, windows: WindowPair, total: SegmentStats, within_label: str | None = None
+    metric: str,
+    windows: WindowPair,
+    total: SegmentStats,
+    within_label: str | None = None,
+    notes: Sequence[str] = (),
 ) -> list[str]:
     lines = [f"metric    {metric}" + (f"   within {within_label}" if within_label else "")]
     lines.append(f"anomaly   {windows.anomaly.describe()}")
@@ -86,7 +90,7 @@ def header_lines(
         f"total     actual {number(total.actual)}   expected {number(total.expected)}   "
         f"change {signed(total.contribution)} ({percent(total.change, True)})"
     )
-    lines.extend(f"note      {n}" for n in windows.notes)
+    lines.extend(f"note      {n}" for n in notes)
     return lines
 
 
@@ -128,6 +132,7 @@ def render_attribution(result: Attribution, fmt: str) -> str:
         doc = header_json(result.metric, result.windows, result.total)
         if within:
             doc["within"] = result.within.as_dict()
+        doc["notes"] = list(result.notes)
         doc["levels"] = [
             {"depth": lvl.depth, "segments": [stats_json(s) for s in lvl.segments]}
             for lvl in result.levels
@@ -147,7 +152,7 @@ def render_attribution(result: Attribution, fmt: str) -> str:
                 writer.writerow([lvl.depth, rank, s.segment.label(), *cells, repr(s.actual),
                                  repr(s.expected), repr(s.contribution), share])  # fmt: skip
         return buf.getvalue().rstrip("\n")
-    header = header_lines(result.metric, result.windows, result.total, within)
+    header = header_lines(result.metric, result.windows, result.total, within, result.notes)
     if fmt == "markdown":
         parts = ["\n".join(f"- {line}" for line in header)]
         for lvl in result.levels:

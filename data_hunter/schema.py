@@ -61,6 +61,7 @@ class Schema:
     first_date: dt.date
     last_date: dt.date
     row_count: int
+    explicit_dimensions: tuple[str, ...] = ()  # the ones named by the user, if any
 
     def type_of(self, column: str) -> str:
         return dict(self.columns)[column]
@@ -87,7 +88,7 @@ class Schema:
         chosen = _check_dimensions(names, self.columns, self.date_column)
         return Schema(
             self.relation, self.table, self.columns, self.date_column, self.metrics,
-            chosen, self.first_date, self.last_date, self.row_count,
+            chosen, self.first_date, self.last_date, self.row_count, chosen,
         )  # fmt: skip
 
 
@@ -205,7 +206,10 @@ def discover(
         raise DataHunterError(f"table {display} is empty")
     if first is None or last is None:
         raise DataHunterError(f"date column {date_col!r} in {display} has no dates")
-    return Schema(relation, display, columns, date_col, metrics, dims, first, last, int(count))
+    explicit = dims if dimensions else ()
+    return Schema(
+        relation, display, columns, date_col, metrics, dims, first, last, int(count), explicit
+    )
 
 
 def require_dimensions(schema: Schema) -> None:

@@ -125,6 +125,12 @@ def where_clause_for_user(conditions: Sequence[tuple[str, str | None]]) -> str:
     return " AND ".join(parts)
 
 
+def finite_metric(metric: str) -> str:
+    """The metric as a DOUBLE where NULL, NaN and +-Inf count as 0, as in the window cache."""
+    m = f"CAST({quote_ident(metric)} AS DOUBLE)"
+    return f"COALESCE(CASE WHEN isfinite({m}) THEN {m} END, 0)"
+
+
 # --- the attribution stage --------------------------------------------------------------
 
 
@@ -146,7 +152,8 @@ def window_rows(
         quote_ident(d) if is_text else f"CAST({quote_ident(d)} AS VARCHAR)"
         for d, is_text in zip(dimensions, dimension_is_text, strict=True)
     ]
-    mets = [f"COALESCE(CAST({quote_ident(m)} AS DOUBLE), 0)" for m in metrics]
+    # Raw doubles: NULL, NaN and infinities are counted and zeroed by the caller.
+    mets = [f"CAST({quote_ident(m)} AS DOUBLE)" for m in metrics]
     f = rel.date_filter
     seg_sql, seg_params = segment_filter(conditions)
     cols = [*dims, f"({f} >= ? AND {f} < ?) AS __in_anomaly", *mets]
@@ -168,7 +175,7 @@ def series(
     seg_sql, seg_params = segment_filter(conditions)
     period = f"CAST(date_trunc('{granularity}', {rel.date_expr}) AS DATE)"
     text = (
-        f"SELECT {period} AS period, COALESCE(sum(CAST({quote_ident(metric)} AS DOUBLE)), 0) "
+        f"SELECT {period} AS period, COALESCE(sum({finite_metric(metric)}), 0) "
         f"FROM {rel.table} WHERE {seg_sql} AND {rel.date_expr} IS NOT NULL "
         f"GROUP BY period ORDER BY period"
     )
@@ -186,7 +193,7 @@ def grouped_contribution(
     """One GROUP BY per combination: the naive plan, kept as the reference the fast path is
     tested and benchmarked against."""
     dims = [f"CAST({quote_ident(d)} AS VARCHAR)" for d in dimensions]
-    m = f"COALESCE(CAST({quote_ident(metric)} AS DOUBLE), 0)"
+    m = finite_metric(metric)
     f = rel.date_filter
     text = (
         f"SELECT {', '.join(dims)}, "
