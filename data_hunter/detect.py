@@ -202,6 +202,35 @@ def _trimmed_mean(vals: np.ndarray) -> float:
     return float(s[cut : n - cut].mean())
 
 
+def _adopt_level(
+    run: list[int],
+    r: np.ndarray,
+    hist: np.ndarray,
+    base: np.ndarray,
+    q: np.ndarray,
+    expected: np.ndarray,
+) -> None:
+    """Accept a long run of same-direction anomalies as the new level.
+
+    The history before the run is rescaled by the run's median actual/expected ratio and the
+    run is put back into it, so that every later base (each mixing old and new periods in a
+    different proportion) is on the new level at once, instead of drifting there over weeks
+    and producing phantom windows on the way.
+    """
+    first = run[0]
+    exp_run = expected[run]
+    ok = np.isfinite(exp_run) & (exp_run != 0.0)
+    if ok.any():
+        ratio = float(np.median(r[run][ok] / exp_run[ok]))
+        if np.isfinite(ratio) and ratio > 0.0:
+            hist[:first] *= ratio
+            base[: run[-1] + 1] *= ratio
+    for s in run:
+        hist[s] = r[s]
+        if not np.isnan(base[s]) and base[s] != 0.0:
+            q[s] = r[s] / base[s]
+
+
 def _fit(
     grid: Sequence[date],
     y: np.ndarray,
@@ -270,11 +299,7 @@ def _fit(
             else:
                 run, run_dir = [t], d
             if len(run) > prm.max_run:
-                # A new level: put the run back into the history so the expectation adapts.
-                for s in run:
-                    hist[s] = r[s]
-                    if not np.isnan(base[s]) and base[s] != 0.0:
-                        q[s] = r[s] / base[s]
+                _adopt_level(run, r, hist, base, q, expected)
                 run = []
             continue
 
@@ -355,14 +380,18 @@ def expected_series(
     periods: Sequence[date],
     values: Sequence[float] | np.ndarray,
     granularity: Granularity,
+    *,
+    data_start: date | None = None,
+    data_end: date | None = None,
 ) -> np.ndarray:
     """The robust expectation for each of ``periods`` (NaN where the history is too short).
 
     Aligned with ``periods``; gaps are filled internally (use :func:`fill_gaps` first to draw
     the expectation on the missing periods as well). Uses the default threshold, so periods
-    that :func:`detect` flags are kept out of later expectations exactly as there.
+    that :func:`detect` flags are kept out of later expectations exactly as there; pass the
+    same ``data_start``/``data_end`` as to :func:`detect` so partial edges are left out too.
     """
-    grid, y, skip = _prepare(periods, values, granularity, None, None)
+    grid, y, skip = _prepare(periods, values, granularity, data_start, data_end)
     fit = _fit(grid, y, granularity, skip, DEFAULT_THRESHOLD, _PARAMS[granularity].min_history)
     index = {p: i for i, p in enumerate(grid)}
     return np.array([fit.expected[index[p]] for p in periods], dtype=float)
