@@ -10,11 +10,12 @@ Model, per period ``t`` (walked forward in time, so only the past is ever used):
 * ``base[t]``: trimmed mean (middle half) of the same season position in the previous ``K``
   seasons: the same weekday over the previous 8 weeks for daily data, the previous 8 weeks or
   6 months otherwise;
-* ``R[t]``: median over the last ``L`` kept periods of ``value / base``. Because every base
+* ``R[t]``: trimmed mean over the last ``L`` kept periods of ``value / base``. Because every base
   lags by the same amount, this ratio carries the local level and trend; ``expected = base * R``;
 * noise: 1.4826 x the median absolute *relative* residual of the recent kept periods, floored
-  by a relative floor (2% of the level) and, for integer counts, by a Poisson ``sqrt(expected)``;
-* ``z = (actual - expected) / noise``; ``|z| >= threshold`` flags the period as a spike or a dip;
+  at 2% of the level; ``z = (actual - expected) / noise``; for integer counts ``z`` is also
+  capped by the Poisson (Anscombe) z ``2 (sqrt(actual + 3/8) - sqrt(expected + 3/8))``, so
+  small counts need a much larger relative change; ``|z| >= threshold`` flags a spike or dip;
 * a flagged period is dropped from every later baseline, so a one-off outlier does not poison
   the following weeks; a run longer than ``max_run`` periods (a week of days) is a new level:
   its periods are put back into the history so the expectation adapts and the window ends;
@@ -202,6 +203,22 @@ def _trimmed_mean(vals: np.ndarray) -> float:
     return float(s[cut : n - cut].mean())
 
 
+def _robust_scale(res: np.ndarray) -> float:
+    """Standard deviation of (mostly) Gaussian residuals, ignoring the largest 10%.
+
+    The RMS of the 90% smallest ``|res|``, rescaled to be consistent for a normal. Much less
+    jumpy than 1.4826 x MAD on a few dozen residuals (an underestimated noise is exactly what
+    makes false windows), and still blind to the odd unflagged outlier.
+    """
+    a = np.sort(np.abs(res))
+    k = max(1, int(np.ceil(0.9 * len(a))))
+    return float(np.sqrt(np.mean(a[:k] ** 2)) * _TRIM_CONSISTENCY)
+
+
+# E[x^2 | |x| < q90] = 0.6231 for a standard normal, hence the factor 1 / sqrt(0.6231).
+_TRIM_CONSISTENCY = 1.2669
+
+
 def _adopt_level(
     run: list[int],
     r: np.ndarray,
@@ -272,7 +289,7 @@ def _fit(
                 recent = q[max(0, t - level_back) : t]
                 recent = recent[~np.isnan(recent)][-prm.level_n :]
                 if len(recent) >= prm.min_level:
-                    expected[t] = base[t] * float(np.median(recent))
+                    expected[t] = base[t] * _trimmed_mean(recent)
         if skip[t]:
             continue
 
@@ -283,12 +300,16 @@ def _fit(
             if len(res) >= prm.min_resid:
                 e_val = e * w[t]
                 noise = max(
-                    1.4826 * float(np.median(np.abs(res))) * abs(e_val),
+                    _robust_scale(res) * abs(e_val),
                     REL_FLOOR * abs(e_val),
-                    float(np.sqrt(max(abs(e_val), 1.0))) if count_like else 0.0,
                     tiny,
                 )
                 z[t] = (y[t] - e_val) / noise
+                if count_like and e_val >= 0.0:
+                    # Poisson floor: Anscombe's variance-stabilised z is ~N(0, 1) even for
+                    # small counts, where (y - e) / sqrt(e) has a far too heavy upper tail.
+                    zp = 2.0 * (np.sqrt(y[t] + 0.375) - np.sqrt(e_val + 0.375))
+                    z[t] = np.sign(z[t]) * min(abs(z[t]), abs(zp))
 
         if not np.isnan(z[t]) and abs(z[t]) >= threshold:
             flagged[t] = True
