@@ -12,13 +12,16 @@ Model, per period ``t`` (walked forward in time, so only the past is ever used):
   6 months otherwise;
 * ``R[t]``: trimmed mean over the last ``L`` kept periods of ``value / base``. Because every base
   lags by the same amount, this ratio carries the local level and trend; ``expected = base * R``;
-* noise: 1.4826 x the median absolute *relative* residual of the recent kept periods, floored
-  at 2% of the level; ``z = (actual - expected) / noise``; for integer counts ``z`` is also
+* noise: robust standard deviation (RMS of the smallest 90%) of the *relative* residuals of
+  the recent kept periods, floored at 2% of the level (the level is never taken below half the
+  recent typical magnitude, so an expectation near 0 does not explode the relative residuals);
+  ``z = (actual - expected) / noise``; for integer counts ``z`` is also
   capped by the Poisson (Anscombe) z ``2 (sqrt(actual + 3/8) - sqrt(expected + 3/8))``, so
   small counts need a much larger relative change; ``|z| >= threshold`` flags a spike or dip;
 * a flagged period is dropped from every later baseline, so a one-off outlier does not poison
   the following weeks; a run longer than ``max_run`` periods (a week of days) is a new level:
-  its periods are put back into the history so the expectation adapts and the window ends;
+  the history before it is rescaled by the run's actual/expected ratio and the run put back,
+  so the expectation jumps to the new level and the window ends;
 * consecutive flagged periods of the same direction merge into one window; its ``score`` is
   the largest ``|z|`` inside it.
 """
@@ -294,16 +297,21 @@ def _fit(
             continue
 
         e = expected[t]
+        # The unit of the relative residuals: the expectation, but never much below the recent
+        # typical magnitude, so an expectation near zero does not blow the residuals up.
+        recent_abs = np.abs(hist[max(0, t - level_back) : t])
+        recent_abs = recent_abs[~np.isnan(recent_abs)]
+        unit = (
+            abs(e)
+            if np.isnan(e) or not len(recent_abs)
+            else max(abs(e), 0.5 * float(np.median(recent_abs)))
+        )
         if t >= min_history and not np.isnan(e):
             res = rr[max(0, t - 3 * prm.resid_n) : t]
             res = res[~np.isnan(res)][-prm.resid_n :]
             if len(res) >= prm.min_resid:
                 e_val = e * w[t]
-                noise = max(
-                    _robust_scale(res) * abs(e_val),
-                    REL_FLOOR * abs(e_val),
-                    tiny,
-                )
+                noise = max(_robust_scale(res) * unit * w[t], REL_FLOOR * unit * w[t], tiny)
                 z[t] = (y[t] - e_val) / noise
                 if count_like and e_val >= 0.0:
                     # Poisson floor: Anscombe's variance-stabilised z is ~N(0, 1) even for
@@ -327,8 +335,8 @@ def _fit(
         run, run_dir = [], 0
         if not np.isnan(base[t]) and base[t] != 0.0:
             q[t] = r[t] / base[t]
-        if not np.isnan(e) and e != 0.0:
-            rr[t] = (r[t] - e) / abs(e)
+        if not np.isnan(e) and unit != 0.0:
+            rr[t] = (r[t] - e) / unit
 
     return _Fit(expected * w, z, flagged)
 
