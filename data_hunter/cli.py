@@ -7,13 +7,18 @@ is added around it. Errors the user can fix end with exit status 2 and one line 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from data_hunter import __version__
 from data_hunter.errors import DataHunterError
+
+if TYPE_CHECKING:
+    from data_hunter.engine import Engine
+    from data_hunter.windows import WindowPair
 
 PROG = "data-hunter"
 
@@ -63,7 +68,8 @@ def _add_window_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument(
         "--anomaly-date",
         required=required,
-        help="a date inside the first anomalous period (YYYY-MM-DD)",
+        help="a date inside the first anomalous period (YYYY-MM-DD), or 'auto' for the most "
+        "recent strong anomaly found by `detect`",
     )
     p.add_argument(
         "--anomaly-end", help="a date inside the last anomalous period (default: --anomaly-date)"
@@ -74,6 +80,13 @@ def _add_window_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     )
     p.add_argument(
         "--baseline-end", help="last baseline date (default: the period before the anomaly)"
+    )
+    p.add_argument(
+        "--baseline",
+        choices=("previous", "same-weekday"),
+        default="previous",
+        help="previous: the periods before the anomaly, evenly; same-weekday (daily data): "
+        "each day against the same weekday of the 4 weeks before",
     )
 
 
@@ -123,6 +136,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "detect",
+        help="find the anomalous windows of a metric's series",
+        description="Scan the metric per period and list the windows where it left its robust "
+        "expectation (same-weekday median for daily data, trend-adjusted). Incomplete edge "
+        "weeks or months are flagged, never reported.",
+        epilog=_examples("""
+            data-hunter detect --db demo.db --metric sessions --time-dimension day
+            data-hunter detect --db demo.db --metric revenue --time-dimension week --format json
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--metric", required=True, help="numeric column to scan")
+    p.add_argument(
+        "--time-dimension",
+        required=True,
+        metavar="{day,week,month}",
+        help="period length; weeks start on Monday",
+    )
+    _add_source_args(p)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="robust z-score a period must reach (default: 4)",
+    )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+
+    p = sub.add_parser(
         "demo",
         help="write the demo database",
         description="Write a demo DuckDB database: a year of daily product analytics with "
@@ -162,27 +205,73 @@ def _clear_status() -> None:
         sys.stderr.flush()
 
 
-def cmd_attribute(args: argparse.Namespace) -> int:
+def _open(args: argparse.Namespace) -> Engine:
     from data_hunter.engine import Engine
-    from data_hunter.render import render_attribution
+
+    _status(f"opening {args.db} ...")
+    return Engine.open(args.db, args.table, args.date_column, _split(args.dimensions))
+
+
+def _resolve_windows(engine: Engine, args: argparse.Namespace) -> tuple[WindowPair, list[str]]:
+    """The windows the flags describe; ``--anomaly-date auto`` asks the detector."""
     from data_hunter.windows import parse_date, parse_granularity
 
     granularity = parse_granularity(args.time_dimension)
-    anomaly_date = parse_date(args.anomaly_date, "--anomaly-date")
-    anomaly_end = parse_date(args.anomaly_end, "--anomaly-end") if args.anomaly_end else None
+    metric = engine.schema.require_metric(args.metric)
+    notes: list[str] = []
+    if args.anomaly_date.strip().lower() == "auto":
+        if args.anomaly_end:
+            raise DataHunterError("--anomaly-end cannot be combined with --anomaly-date auto")
+        _status(f"detecting anomalies in {metric} ...")
+        found = engine.auto_window(metric, granularity)
+        anomaly_date = found.start
+        anomaly_end: dt.date | None = found.end
+        notes.append(
+            f"anomaly window chosen by detect: {found.direction} of {found.periods} "
+            f"{granularity}(s), score {found.score:.1f}"
+        )
+    else:
+        anomaly_date = parse_date(args.anomaly_date, "--anomaly-date")
+        anomaly_end = parse_date(args.anomaly_end, "--anomaly-end") if args.anomaly_end else None
     b_start = parse_date(args.baseline_start, "--baseline-start") if args.baseline_start else None
     b_end = parse_date(args.baseline_end, "--baseline-end") if args.baseline_end else None
-    _status(f"opening {args.db} ...")
-    engine = Engine.open(args.db, args.table, args.date_column, _split(args.dimensions))
+    windows = engine.windows(granularity, anomaly_date, anomaly_end, b_start, b_end,
+                             args.baseline)  # fmt: skip
+    return windows, notes
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from data_hunter.render import render_attribution
+
+    engine = _open(args)
     try:
-        engine.schema.require_metric(args.metric)
-        windows = engine.windows(granularity, anomaly_date, anomaly_end, b_start, b_end)
+        windows, notes = _resolve_windows(engine, args)
         _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
         result = engine.attribute(args.metric, windows, args.top_n, args.combo_depth)
+        result = replace(result, notes=(*notes, *result.notes))
     finally:
         _clear_status()
         engine.close()
     print(render_attribution(result, args.format))
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from data_hunter.render import render_detection
+    from data_hunter.windows import parse_granularity
+
+    granularity = parse_granularity(args.time_dimension)
+    engine = _open(args)
+    try:
+        metric = engine.schema.require_metric(args.metric)
+        _status(f"scanning {metric} by {granularity} ...")
+        series, found = engine.detect(metric, granularity, threshold=args.threshold)
+    finally:
+        _clear_status()
+        engine.close()
+    print(render_detection(series, found, engine.schema, args.format))
     return 0
 
 
@@ -202,7 +291,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"attribute": cmd_attribute, "demo": cmd_demo}
+COMMANDS = {"attribute": cmd_attribute, "detect": cmd_detect, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

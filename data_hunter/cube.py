@@ -31,7 +31,7 @@ class WindowCube:
     labels: tuple[tuple[Value, ...], ...]
     codes: np.ndarray
     actual: dict[str, np.ndarray]
-    baseline: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
     rows: int
     within: Segment = ROOT
     nonfinite: dict[str, int] | None = None  # NaN/Inf metric values counted as 0, per metric
@@ -41,13 +41,12 @@ class WindowCube:
         return tuple(self.actual)
 
     def leaves(self, metric: str) -> Leaves:
-        """Leaves with expected = baseline sum x anomaly periods / baseline periods."""
-        a, b = self.windows.anomaly.periods, self.windows.baseline.periods
-        expected = self.baseline[metric] * a / b
-        return Leaves(self.dimensions, self.labels, self.codes, self.actual[metric], expected)
+        return Leaves(
+            self.dimensions, self.labels, self.codes, self.actual[metric], self.expected[metric]
+        )
 
     def nbytes(self) -> int:
-        arrays = [self.codes, *self.actual.values(), *self.baseline.values()]
+        arrays = [self.codes, *self.actual.values(), *self.expected.values()]
         return sum(int(x.nbytes) for x in arrays)
 
 
@@ -101,9 +100,10 @@ def build_cube(
     within: Segment = ROOT,
 ) -> WindowCube:
     """Run the one window scan and aggregate it to leaves."""
+    weekday = windows.kind == "same-weekday"
     query = sql.window_rows(
         schema_relation, dimensions, dimension_is_text, metrics,
-        windows.anomaly.bounds(), windows.baseline.bounds(), within.conditions,
+        windows.anomaly.bounds(), windows.baseline.bounds(), within.conditions, weekday,
     )  # fmt: skip
     table = con.sql(query.text, params=query.params).to_arrow_table()  # type: ignore[attr-defined]
     n = table.num_rows
@@ -124,18 +124,29 @@ def build_cube(
         nonfinite[metric] = int(bad.sum()) - column.null_count
         vals[bad] = 0.0
         values.append(vals)
+    # Each baseline row's weight in expected: the period ratio, or per day for same-weekday.
+    if weekday:
+        days = table.column(table.num_columns - 1).to_numpy(zero_copy_only=False)
+        offset = days.astype("datetime64[D]") - np.datetime64(windows.baseline.start, "D")
+        day_weights = np.asarray(windows.baseline_day_weights(), dtype=np.float64)
+        idx = np.clip(offset.astype(np.int64), 0, len(day_weights) - 1)
+        weight = np.where(in_anomaly, 0.0, day_weights[idx])
+    else:
+        weight = np.where(in_anomaly, 0.0, 1.0)
     inverse, first = _leaf_ids(codes, [len(x) for x in labels])
     n_leaves = len(first)
     actual: dict[str, np.ndarray] = {}
-    baseline: dict[str, np.ndarray] = {}
+    expected: dict[str, np.ndarray] = {}
     for metric, vals in zip(metrics, values, strict=True):
         actual[metric] = np.bincount(
             inverse, weights=np.where(in_anomaly, vals, 0.0), minlength=n_leaves
         )
-        baseline[metric] = np.bincount(
-            inverse, weights=np.where(in_anomaly, 0.0, vals), minlength=n_leaves
-        )
+        expected[metric] = np.bincount(inverse, weights=vals * weight, minlength=n_leaves)
+        if not weekday:
+            # Sum first, then scale by whole numbers, so hand-computable cases stay exact.
+            a, b = windows.anomaly.periods, windows.baseline.periods
+            expected[metric] = expected[metric] * a / b
     return WindowCube(
         windows, tuple(dimensions), tuple(labels), np.ascontiguousarray(codes[first]),
-        actual, baseline, n, within, nonfinite,
+        actual, expected, n, within, nonfinite,
     )  # fmt: skip

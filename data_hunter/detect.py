@@ -36,7 +36,8 @@ from typing import Literal
 
 import numpy as np
 
-Granularity = Literal["day", "week", "month"]
+from data_hunter.windows import Granularity, add_periods, period_start
+
 Direction = Literal["spike", "dip"]
 
 DEFAULT_THRESHOLD = 4.0
@@ -89,25 +90,8 @@ _PARAMS: dict[str, _Params] = {
 # --------------------------------------------------------------------------- calendar helpers
 
 
-def period_start(d: date, granularity: Granularity) -> date:
-    """The start of the period holding ``d`` (weeks start on Monday)."""
-    if granularity == "day":
-        return d
-    if granularity == "week":
-        return d - timedelta(days=d.weekday())
-    if granularity == "month":
-        return d.replace(day=1)
-    raise ValueError(f"unknown granularity {granularity!r}")
-
-
 def next_period(d: date, granularity: Granularity) -> date:
-    if granularity == "day":
-        return d + timedelta(days=1)
-    if granularity == "week":
-        return d + timedelta(days=7)
-    if granularity == "month":
-        return date(d.year + d.month // 12, d.month % 12 + 1, 1)
-    raise ValueError(f"unknown granularity {granularity!r}")
+    return add_periods(d, granularity, 1)
 
 
 def period_end(d: date, granularity: Granularity) -> date:

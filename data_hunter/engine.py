@@ -28,6 +28,7 @@ from data_hunter.attribution import (
     total_stats,
 )
 from data_hunter.cube import WindowCube, build_cube
+from data_hunter.detect import DetectedWindow
 from data_hunter.errors import DataHunterError
 from data_hunter.schema import Schema, discover, require_dimensions
 from data_hunter.segment import ROOT, Segment, SegmentStats
@@ -145,11 +146,49 @@ class Engine:
         anomaly_end: dt.date | None = None,
         baseline_start: dt.date | None = None,
         baseline_end: dt.date | None = None,
+        kind: str = "previous",
     ) -> WindowPair:
         return resolve_windows(
             granularity, self.schema.first_date, self.schema.last_date,
-            anomaly_date, anomaly_end, baseline_start, baseline_end,
+            anomaly_date, anomaly_end, baseline_start, baseline_end, kind,
         )  # fmt: skip
+
+    def detect(
+        self,
+        metric: str,
+        granularity: Granularity,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+        threshold: float | None = None,
+    ) -> tuple[Series, list[DetectedWindow]]:
+        """The series and its anomalous windows (see ``detect.py``)."""
+        from data_hunter import detect as det
+
+        series = self.series(metric, granularity, within, token)
+        found = det.detect(
+            series.periods, series.values, granularity,
+            data_start=self.schema.first_date, data_end=self.schema.last_date,
+            threshold=det.DEFAULT_THRESHOLD if threshold is None else threshold,
+        )  # fmt: skip
+        return series, found
+
+    def auto_window(
+        self,
+        metric: str,
+        granularity: Granularity,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+    ) -> DetectedWindow:
+        """The window ``--anomaly-date auto`` means: the most recent strong anomaly."""
+        from data_hunter.detect import most_recent_strong
+
+        _, found = self.detect(metric, granularity, within, token)
+        best = most_recent_strong(found)
+        if best is None:
+            raise DataHunterError(
+                f"no anomaly detected in {metric} by {granularity}; pass --anomaly-date"
+            )
+        return best
 
     def series(
         self,
@@ -187,7 +226,7 @@ class Engine:
         dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
         if not dims:
             require_dimensions(self.schema)
-        key = (windows.anomaly, windows.baseline, dims)
+        key = (windows.anomaly, windows.baseline, windows.kind, dims)
         with self._lock:
             cached = self._cubes.get(key)
             if cached is not None:

@@ -12,7 +12,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from data_hunter.engine import Attribution
+from data_hunter.detect import DetectedWindow
+from data_hunter.engine import Attribution, Series
+from data_hunter.schema import Schema
 from data_hunter.segment import SegmentStats, format_value
 from data_hunter.windows import Window, WindowPair
 
@@ -67,7 +69,7 @@ def header_json(metric: str, windows: WindowPair, total: SegmentStats) -> dict[s
         "metric": metric,
         "time_dimension": windows.anomaly.granularity,
         "anomaly": window_json(windows.anomaly),
-        "baseline": window_json(windows.baseline),
+        "baseline": {**window_json(windows.baseline), "kind": windows.kind},
         "total": {
             "actual": _json_number(total.actual),
             "expected": _json_number(total.expected),
@@ -85,7 +87,7 @@ def header_lines(
 ) -> list[str]:
     lines = [f"metric    {metric}" + (f"   within {within_label}" if within_label else "")]
     lines.append(f"anomaly   {windows.anomaly.describe()}")
-    lines.append(f"baseline  {windows.baseline.describe()}")
+    lines.append(f"baseline  {windows.describe_baseline()}")
     lines.append(
         f"total     actual {number(total.actual)}   expected {number(total.expected)}   "
         f"change {signed(total.contribution)} ({percent(total.change, True)})"
@@ -166,3 +168,47 @@ def render_attribution(result: Attribution, fmt: str) -> str:
                                           f"combinations of {lvl.depth} dimensions")  # fmt: skip
         parts.append(title + "\n" + text_table(rows, COLUMNS))
     return "\n\n".join(parts)
+
+
+def render_detection(
+    series: Series, found: Sequence[DetectedWindow], schema: Schema, fmt: str
+) -> str:
+    """The detected windows, most recent last; the one ``auto`` would pick is marked."""
+    from data_hunter.detect import STRONG_SCORE, most_recent_strong, partial_periods
+
+    flags = partial_periods(series.periods, series.granularity, schema.first_date,
+                            schema.last_date)  # fmt: skip
+    pick = most_recent_strong(list(found))
+    if fmt == "json":
+        doc = {
+            "metric": series.metric,
+            "time_dimension": series.granularity,
+            "data": {"start": schema.first_date.isoformat(), "end": schema.last_date.isoformat(),
+                     "partial_first": flags.partial_first, "partial_last": flags.partial_last},
+            "windows": [
+                {"start": w.start.isoformat(), "end": w.end.isoformat(), "periods": w.periods,
+                 "direction": w.direction, "actual": _json_number(w.actual),
+                 "expected": _json_number(w.expected), "score": _json_number(w.score),
+                 "strong": w.score >= STRONG_SCORE, "auto": w == pick}
+                for w in found
+            ],
+        }  # fmt: skip
+        return json.dumps(doc, indent=2, ensure_ascii=False)
+    lines = [f"metric    {series.metric}   by {series.granularity}",
+             f"data      {schema.first_date} .. {schema.last_date}"]  # fmt: skip
+    for edge, flag in (("first", flags.partial_first), ("last", flags.partial_last)):
+        if flag:
+            lines.append(f"note      the {edge} {series.granularity} is incomplete: not judged")
+    if not found:
+        lines.append("\nno anomalous window found")
+        return "\n".join(lines)
+    rows = []
+    for w in found:
+        change = None if w.expected == 0 else (w.actual - w.expected) / abs(w.expected)
+        rows.append([
+            str(w.start), str(w.end), str(w.periods), w.direction, number(w.actual),
+            number(w.expected), percent(change, True), f"{w.score:.1f}",
+            ("auto" if w == pick else ("strong" if w.score >= STRONG_SCORE else "")),
+        ])  # fmt: skip
+    headers = ("start", "end", "periods", "direction", "actual", "expected", "change", "score", "")
+    return "\n".join(lines) + "\n\n" + text_table(rows, headers)

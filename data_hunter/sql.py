@@ -142,6 +142,7 @@ def window_rows(
     anomaly: tuple[Any, Any],
     baseline: tuple[Any, Any],
     conditions: Sequence[tuple[str, str | None]] = (),
+    with_day: bool = False,
 ) -> Query:
     """Rows of the anomaly and baseline windows: dimensions as text, a window flag, metrics.
 
@@ -157,6 +158,8 @@ def window_rows(
     f = rel.date_filter
     seg_sql, seg_params = segment_filter(conditions)
     cols = [*dims, f"({f} >= ? AND {f} < ?) AS __in_anomaly", *mets]
+    if with_day:
+        cols.append(f"{rel.date_expr} AS __day")
     text = (
         f"SELECT {', '.join(cols)} FROM {rel.table} "
         f"WHERE (({f} >= ? AND {f} < ?) OR ({f} >= ? AND {f} < ?)) AND {seg_sql}"

@@ -97,16 +97,52 @@ class Window:
         return f"{self.start} .. {self.end} ({self.periods} {self.granularity}s)"
 
 
+BASELINE_KINDS = ("previous", "same-weekday")
+
+
 @dataclass(frozen=True)
 class WindowPair:
+    """The anomaly window and the baseline it is judged against.
+
+    ``kind`` "previous" spreads the baseline evenly (expected = baseline sum x ratio);
+    "same-weekday" (daily data) judges each anomaly day against the same weekday of the
+    baseline weeks, so a Monday is never compared with a Sunday.
+    """
+
     anomaly: Window
     baseline: Window
     notes: tuple[str, ...] = ()
+    kind: str = "previous"
 
     @property
     def ratio(self) -> float:
         """Anomaly periods per baseline period: expected = baseline sum x ratio."""
         return self.anomaly.periods / self.baseline.periods
+
+    def baseline_day_weights(self) -> list[float]:
+        """Weight of each baseline day (from ``baseline.start``) in expected, for same-weekday.
+
+        A baseline day counts once for every anomaly day on its weekday, divided by the number
+        of baseline days on that weekday: expected = sum over anomaly days of the mean of the
+        same weekday in the baseline.
+        """
+        days = (self.baseline.stop - self.baseline.start).days
+        anomaly_days = (self.anomaly.stop - self.anomaly.start).days
+        per_weekday_anomaly = [0] * 7
+        for i in range(anomaly_days):
+            per_weekday_anomaly[(self.anomaly.start + dt.timedelta(days=i)).weekday()] += 1
+        per_weekday_base = [0] * 7
+        for i in range(days):
+            per_weekday_base[(self.baseline.start + dt.timedelta(days=i)).weekday()] += 1
+        weights = []
+        for i in range(days):
+            wd = (self.baseline.start + dt.timedelta(days=i)).weekday()
+            weights.append(per_weekday_anomaly[wd] / per_weekday_base[wd])
+        return weights
+
+    def describe_baseline(self) -> str:
+        text = self.baseline.describe()
+        return text + (", same weekday" if self.kind == "same-weekday" else "")
 
 
 def resolve_windows(
@@ -117,6 +153,7 @@ def resolve_windows(
     anomaly_end: dt.date | None = None,
     baseline_start: dt.date | None = None,
     baseline_end: dt.date | None = None,
+    kind: str = "previous",
 ) -> WindowPair:
     """Turn the user's dates into whole-period windows inside the data.
 
@@ -142,6 +179,12 @@ def resolve_windows(
     a_start, a_end = max(a_start, first), min(a_end, last)
     anomaly = Window(a_start, a_end, g)
 
+    if kind not in BASELINE_KINDS:
+        raise DataHunterError(f"unknown baseline {kind!r}: use previous or same-weekday")
+    if kind == "same-weekday" and g != "day":
+        raise DataHunterError("--baseline same-weekday needs --time-dimension day")
+    if kind == "same-weekday" and (baseline_start is not None or baseline_end is not None):
+        raise DataHunterError("give either --baseline same-weekday or baseline dates, not both")
     if baseline_start is None and baseline_end is None:
         b_end = add_periods(a_start, g, -1)
         b_start = add_periods(a_start, g, -DEFAULT_BASELINE_PERIODS[g])
@@ -174,4 +217,13 @@ def resolve_windows(
     if explicit and (b_start < first or b_end > last):
         notes.append("baseline cut to the data's date range")
     b_start, b_end = max(b_start, first), min(b_end, last)
-    return WindowPair(anomaly, Window(b_start, b_end, g), tuple(notes))
+    pair = WindowPair(anomaly, Window(b_start, b_end, g), tuple(notes), kind)
+    if kind == "same-weekday":
+        have = {(b_start + dt.timedelta(days=i)).weekday() for i in range(pair.baseline.periods)}
+        need = {(a_start + dt.timedelta(days=i)).weekday() for i in range(anomaly.periods)}
+        if not need <= have:
+            raise DataHunterError(
+                "no baseline data: the data before the anomaly window does not cover every "
+                "weekday in it; use --baseline previous"
+            )
+    return pair

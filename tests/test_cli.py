@@ -33,7 +33,8 @@ def test_json_output_is_the_documented_shape(small_db: Path, capsys) -> None:
     doc = json.loads(out)
     assert doc["metric"] == "m" and doc["time_dimension"] == "day"
     assert doc["anomaly"] == {"start": "2024-01-05", "end": "2024-01-05", "periods": 1}
-    assert doc["baseline"] == {"start": "2024-01-01", "end": "2024-01-04", "periods": 4}
+    assert doc["baseline"] == {"start": "2024-01-01", "end": "2024-01-04", "periods": 4,
+                               "kind": "previous"}  # fmt: skip
     assert doc["total"] == {"actual": 28, "expected": 13.5, "contribution": 14.5}
     assert [lvl["depth"] for lvl in doc["levels"]] == [1, 2]
     top = doc["levels"][0]["segments"]
