@@ -25,7 +25,7 @@ ROWS_PER_DAY = 1500
 SEED = 20250101
 
 COUNTRIES = [
-    ("US", 0.24), ("IN", 0.15), ("BR", 0.09), ("GB", 0.06), ("DE", 0.06), ("FR", 0.05),
+    ("US", 0.24), ("IN", 0.2), ("BR", 0.09), ("GB", 0.06), ("DE", 0.06), ("FR", 0.05),
     ("JP", 0.04), ("CA", 0.035), ("MX", 0.03), ("ID", 0.03), ("ES", 0.025), ("IT", 0.025),
     ("KR", 0.02), ("AU", 0.02), ("NL", 0.015), ("TR", 0.015), ("PL", 0.012), ("SE", 0.01),
     ("AR", 0.01), ("CO", 0.01), ("NG", 0.01), ("ZA", 0.008), ("PH", 0.008), ("VN", 0.008),
@@ -69,7 +69,7 @@ PLANTED: tuple[PlantedAnomaly, ...] = (
                    "a crashing build: iOS on app 4.2 loses 90% of sessions for three days"),
     PlantedAnomaly("us-email-paid-revenue", "3-way combination spike", _d(7, 8), _d(7, 8),
                    "revenue", {"country": "US", "channel": "email", "plan": "paid"},
-                   "a mispriced email offer: US paid users from email spend x8 for one day"),
+                   "a mispriced email offer: US paid users from email spend x12 for one day"),
     PlantedAnomaly("tiktok-appears", "a value that appears", _d(10, 14), _d(10, 16), "sessions",
                    {"channel": "tiktok"}, "new channel tiktok brings extra sessions for 3 days"),
     PlantedAnomaly("india-vanishes", "a value that vanishes", _d(11, 18), _d(11, 19), "sessions",
@@ -169,7 +169,7 @@ def _plant(rng: np.random.Generator, c: dict[str, np.ndarray]) -> dict[str, np.n
     a = by_name["us-email-paid-revenue"]
     m = (_in_window(day, a) & (c["country"] == "US") & (c["channel"] == "email")
          & (c["plan"] == "paid"))  # fmt: skip
-    c["revenue"] = np.where(m, np.round(c["revenue"] * 8, 2), c["revenue"])
+    c["revenue"] = np.where(m, np.round(c["revenue"] * 12, 2), c["revenue"])
 
     a = by_name["tiktok-appears"]
     m = _in_window(day, a) & (rng.random(len(day)) < 0.3)
