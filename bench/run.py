@@ -36,9 +36,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import gen  # noqa: E402
+GEN = HERE / "gen.py"
 
 METRIC = "widget_views"
 JSON_TAG = "BENCH_JSON "
@@ -68,6 +66,16 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
 
 def rss_mb(kb: int) -> float:
     return kb / 1024.0  # Linux reports ru_maxrss in KiB
+
+
+def hwm_mb() -> float:
+    """This process's own peak RSS (VmHWM). ru_maxrss is not used for it: on Linux it also
+    counts the parent's RSS at fork time, recorded when exec replaces the copied memory."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None,
@@ -179,8 +187,11 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     floor_q = f"SELECT sum({METRIC}) FROM records"
     con.execute(floor_q).fetchall()
     floors = [timed(lambda: con.execute(floor_q).fetchall())[0] for _ in range(args.floor_reps)]
-    a_date = gen.anomaly_start()
-    windows = engine.windows("day", a_date, gen.last_date())
+    # anomaly = the last 7 days of the data, baseline = the 28 days before (the default)
+    a1 = engine.schema.last_date
+    a0 = a1 - dt.timedelta(days=6)
+    r["anomaly"] = [a0.isoformat(), a1.isoformat()]
+    windows = engine.windows("day", a0, a1)
 
     # (a) the daily series
     engine.series(METRIC, "day")
@@ -215,7 +226,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                                        "n": len(times)}  # fmt: skip
     r["root_children"] = median([timed(engine.children, METRIC, windows, ROOT)[0]
                                  for _ in range(3)])  # fmt: skip
-    r["maxrss_fast_mb"] = rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    r["maxrss_fast_mb"] = hwm_mb()
 
     # (c) the naive plan, and the cross-check
     check = engine.attribute(METRIC, windows, args.check_top, 3)
@@ -226,7 +237,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             len(list(itertools.combinations(engine.schema.dimensions, k))) for k in (1, 2, 3)
         )
         r["check_ok"], r["check"] = _compare(check, naive, args.check_top)
-        r["maxrss_naive_mb"] = rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        r["maxrss_naive_mb"] = hwm_mb()
 
     floors += [timed(lambda: con.execute(floor_q).fetchall())[0] for _ in range(args.floor_reps)]
     r["floor"] = median(floors)
@@ -339,9 +350,7 @@ def import_times(reps: int) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    import duckdb
-    import numpy
-    import pyarrow
+    from importlib.metadata import version
 
     cpu = "unknown"
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
@@ -355,16 +364,17 @@ def machine() -> dict[str, Any]:
             if line.startswith("MemTotal"):
                 ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
                 break
-    try:
-        from importlib.metadata import version
 
-        textual_v = version("textual")
-    except Exception:
-        textual_v = "n/a"
+    def v(name: str) -> str:
+        try:
+            return version(name)
+        except Exception:
+            return "n/a"
+
     return {
         "nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "ram": ram,
-        "python": platform.python_version(), "duckdb": duckdb.__version__,
-        "numpy": numpy.__version__, "pyarrow": pyarrow.__version__, "textual": textual_v,
+        "python": platform.python_version(), "duckdb": v("duckdb"), "numpy": v("numpy"),
+        "pyarrow": v("pyarrow"), "textual": v("textual"),
         "kernel": platform.release(),
     }  # fmt: skip
 
@@ -534,24 +544,27 @@ def verdicts(results: dict[int, dict[str, Any]]) -> list[str]:
 # --- driver -----------------------------------------------------------------------------
 
 
+def data_path(out: Path, rows: int, seed: int) -> Path:
+    return out / f"records_r{rows}_s{seed}.duckdb"
+
+
+def ensure_data(out: Path, rows: int, seed: int) -> float:
+    """Generate the table for (rows, seed) in ``out`` unless it is cached there; seconds spent
+    (0 when cached). Runs in a subprocess so that this driver stays small: a child's ru_maxrss
+    on Linux starts from its parent's RSS at fork time."""
+    path = data_path(out, rows, seed)
+    if path.exists():
+        return 0.0
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(GEN), str(path), "--rows", str(rows), "--seed",
+                    str(seed)], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    return time.perf_counter() - t0
+
+
 def bench_size(args: argparse.Namespace, rows: int, out: Path, gen_s: float) -> dict[str, Any]:
     r: dict[str, Any] = {"gen": gen_s}
-    db, _ = gen.cached(out, rows, args.seed, verbose=False)
-    a0, a1 = gen.anomaly_start().isoformat(), gen.last_date().isoformat()
-
-    print(f"[{label_rows(rows)}] CLI ...", file=sys.stderr, flush=True)
-    cli = [*data_hunter_cmd(), "attribute", "--db", str(db), "--metric", METRIC,
-           "--time-dimension", "day", "--anomaly-date", a0, "--anomaly-end", a1,
-           "--combo-depth", "3", "--top-n", str(args.top_n)]  # fmt: skip
-    walls, peaks = [], []
-    for _ in range(args.repeat):
-        wall, code, peak, stdout, stderr = run_measured(cli)
-        if code != 0:
-            raise SystemExit(f"CLI failed ({code}): {stderr.strip()[-500:]}")
-        walls.append(wall)
-        peaks.append(peak)
-    r["cli"], r["cli_all"], r["cli_rss"] = median(walls), walls, max(peaks)
-    r["cli_cmd"] = " ".join(cli)
+    db = data_path(out, rows, args.seed)
 
     print(f"[{label_rows(rows)}] in-process worker ...", file=sys.stderr, flush=True)
     wcmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(db),
@@ -568,6 +581,21 @@ def bench_size(args: argparse.Namespace, rows: int, out: Path, gen_s: float) -> 
     line = [x for x in stdout.splitlines() if x.startswith(JSON_TAG)][-1]
     r["w"] = json.loads(line[len(JSON_TAG) :])
     r["worker_rss"] = peak
+    a0, a1 = r["w"]["anomaly"]
+
+    print(f"[{label_rows(rows)}] CLI ...", file=sys.stderr, flush=True)
+    cli = [*data_hunter_cmd(), "attribute", "--db", str(db), "--metric", METRIC,
+           "--time-dimension", "day", "--anomaly-date", a0, "--anomaly-end", a1,
+           "--combo-depth", "3", "--top-n", str(args.top_n)]  # fmt: skip
+    walls, peaks = [], []
+    for _ in range(args.repeat):
+        wall, code, peak, stdout, stderr = run_measured(cli)
+        if code != 0:
+            raise SystemExit(f"CLI failed ({code}): {stderr.strip()[-500:]}")
+        walls.append(wall)
+        peaks.append(peak)
+    r["cli"], r["cli_all"], r["cli_rss"] = median(walls), walls, max(peaks)
+    r["cli_cmd"] = " ".join(cli)
 
     if args.skip_tui:
         r["tui"] = {"note": "skipped (--skip-tui)"}
@@ -663,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:  # generate first, so the measurements are not interleaved with it
             print(f"[{label_rows(n)}] generating (or reusing) ...", file=sys.stderr, flush=True)
-            gen_s[n] = gen.cached(out, n, args.seed, verbose=False)[1]
+            gen_s[n] = ensure_data(out, n, args.seed)
         results = {n: bench_size(args, n, out, gen_s[n]) for n in sizes}
         imports = None if args.skip_imports else import_times(5)
     finally:
@@ -674,6 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     load1 = os.getloadavg()
     cmdline = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(report(results, imports, info, load0, load1, cmdline))
+    print(f"\n(driver peak RSS {hwm_mb():.0f} MiB: the floor under the children's ru_maxrss)")
     print("\ntargets:\n" + "\n".join("  " + v for v in verdicts(results)))
     for n in sizes:
         if "profile" in results[n]["w"]:
