@@ -73,7 +73,10 @@ def _encode(column: object) -> tuple[np.ndarray, tuple[Value, ...]]:
 
 
 def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Combine per-row codes into leaf ids: (inverse per row, index of one row per leaf)."""
+    """Combine per-row codes into leaf ids: (leaf id per row, one row index per leaf).
+
+    Leaf ids follow the lexicographic order of the codes, so they do not depend on row order.
+    """
     n = codes.shape[0]
     key = np.zeros(n, dtype=np.int64)
     span = 1
@@ -84,10 +87,15 @@ def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.n
             _, key = np.unique(key, return_inverse=True)
             key = key.reshape(-1).astype(np.int64)
             span = int(key.max()) + 1 if n else 1
-        key = key * card + codes[:, j]
+        key *= card
+        key += codes[:, j]
         span *= card
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
+    uniq, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # Any row of a leaf represents it; a scatter is much cheaper than return_index's stable sort.
+    representative = np.empty(len(uniq), dtype=np.int64)
+    representative[inverse] = np.arange(n, dtype=np.int64)
+    return inverse, representative
 
 
 def build_cube(
@@ -124,29 +132,30 @@ def build_cube(
         nonfinite[metric] = int(bad.sum()) - column.null_count
         vals[bad] = 0.0
         values.append(vals)
-    # Each baseline row's weight in expected: the period ratio, or per day for same-weekday.
+    # Each baseline row's weight in expected: 1 (the sum is scaled by the period ratio below),
+    # or a per-day weight for the same-weekday baseline.
     if weekday:
         days = table.column(table.num_columns - 1).to_numpy(zero_copy_only=False)
         offset = days.astype("datetime64[D]") - np.datetime64(windows.baseline.start, "D")
         day_weights = np.asarray(windows.baseline_day_weights(), dtype=np.float64)
         idx = np.clip(offset.astype(np.int64), 0, len(day_weights) - 1)
-        weight = np.where(in_anomaly, 0.0, day_weights[idx])
+        row_weight: np.ndarray | None = np.where(in_anomaly, 1.0, day_weights[idx])
     else:
-        weight = np.where(in_anomaly, 0.0, 1.0)
+        row_weight = None
     inverse, first = _leaf_ids(codes, [len(x) for x in labels])
     n_leaves = len(first)
+    # One bincount per metric fills both windows: slot 2*leaf is the baseline, 2*leaf+1 actual.
+    slot = inverse * 2 + in_anomaly
+    a, b = windows.anomaly.periods, windows.baseline.periods
     actual: dict[str, np.ndarray] = {}
     expected: dict[str, np.ndarray] = {}
     for metric, vals in zip(metrics, values, strict=True):
-        actual[metric] = np.bincount(
-            inverse, weights=np.where(in_anomaly, vals, 0.0), minlength=n_leaves
-        )
-        expected[metric] = np.bincount(inverse, weights=vals * weight, minlength=n_leaves)
-        if not weekday:
-            # Sum first, then scale by whole numbers, so hand-computable cases stay exact.
-            a, b = windows.anomaly.periods, windows.baseline.periods
-            expected[metric] = expected[metric] * a / b
+        weights = vals if row_weight is None else vals * row_weight
+        both = np.bincount(slot, weights=weights, minlength=2 * n_leaves).reshape(n_leaves, 2)
+        actual[metric] = np.ascontiguousarray(both[:, 1])
+        # Sum first, then scale by whole numbers, so hand-computable cases stay exact.
+        expected[metric] = both[:, 0] * a / b if row_weight is None else both[:, 0].copy()
     return WindowCube(
-        windows, tuple(dimensions), tuple(labels), np.ascontiguousarray(codes[first]),
+        windows, tuple(dimensions), tuple(labels), np.asfortranarray(codes[first]),
         actual, expected, n, within, nonfinite,
     )  # fmt: skip

@@ -89,9 +89,11 @@ class Leaves:
         for c in cards:
             size *= max(c, 1)
         if size <= max(_DENSE_LIMIT, 4 * len(codes)):
-            key = np.zeros(len(codes), dtype=np.int64)
-            for d, c in zip(dims, cards, strict=True):
-                key = key * c + codes[:, d]
+            # Codes are stored column-major, so each codes[:, d] is a contiguous read.
+            key = codes[:, dims[0]].astype(np.int64)
+            for d, c in zip(dims[1:], cards[1:], strict=True):
+                key *= c
+                key += codes[:, d]
             act = np.bincount(key, weights=actual, minlength=size)
             exp = np.bincount(key, weights=expected, minlength=size)
             present = np.bincount(key, minlength=size) > 0

@@ -187,7 +187,8 @@ def discover(
     elif date_type == "VARCHAR":
         expr = f"CAST(TRY_CAST({q} AS TIMESTAMP) AS DATE)"
         relation = sql.Relation(quoted, expr, expr)
-        bad = con.execute(sql.unparsed_date(relation, date_col).text).fetchone()
+        # fetchall, not fetchone: a half-read result would keep the connection busy.
+        bad = (con.execute(sql.unparsed_date(relation, date_col).text).fetchall() or [None])[0]
         if bad is not None and bad[0] is not None:
             raise DataHunterError(
                 f"date column {date_col!r} holds text that is not an ISO date, e.g. {bad[0]!r}"
@@ -201,7 +202,7 @@ def discover(
     else:
         dims = tuple(c for c, t in columns if c != date_col and _can_be_dimension(t))
 
-    first, last, count = con.execute(sql.date_range(relation).text).fetchone() or (None, None, 0)
+    first, last, count = con.execute(sql.date_range(relation).text).fetchall()[0]
     if not count:
         raise DataHunterError(f"table {display} is empty")
     if first is None or last is None:
