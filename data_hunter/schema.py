@@ -188,7 +188,8 @@ def discover(
         expr = f"CAST(TRY_CAST({q} AS TIMESTAMP) AS DATE)"
         relation = sql.Relation(quoted, expr, expr)
         # fetchall, not fetchone: a half-read result would keep the connection busy.
-        bad = (con.execute(sql.unparsed_date(relation, date_col).text).fetchall() or [None])[0]
+        bad_rows = con.execute(sql.unparsed_date(relation, date_col).text).fetchall()
+        bad = bad_rows[0] if bad_rows else None
         if bad is not None and bad[0] is not None:
             raise DataHunterError(
                 f"date column {date_col!r} holds text that is not an ISO date, e.g. {bad[0]!r}"
