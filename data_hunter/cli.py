@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -310,6 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug in data-hunter: one line unless asked for details
+        if os.environ.get("DATA_HUNTER_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+              "(set DATA_HUNTER_DEBUG=1 for a traceback)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class WindowCube:
     rows: int
     within: Segment = ROOT
     nonfinite: dict[str, int] | None = None  # NaN/Inf metric values counted as 0, per metric
+    anomaly_rows: int = 0
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -157,5 +158,5 @@ def build_cube(
         expected[metric] = both[:, 0] * a / b if row_weight is None else both[:, 0].copy()
     return WindowCube(
         windows, tuple(dimensions), tuple(labels), np.asfortranarray(codes[first]),
-        actual, expected, n, within, nonfinite,
+        actual, expected, n, within, nonfinite, int(in_anomaly.sum()),
     )  # fmt: skip

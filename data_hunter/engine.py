@@ -277,6 +277,10 @@ class Engine:
         plan = plan_levels(leaves, combo_depth, within, max_cardinality, keep)
         levels = attribute_levels(leaves, top_n, within=within, plan=plan)
         notes = [*windows.notes, *plan.notes]
+        if cube.anomaly_rows == 0:
+            notes.append("no rows in the anomaly window")
+        if cube.rows == cube.anomaly_rows:
+            notes.append("no rows in the baseline")
         bad = (cube.nonfinite or {}).get(metric, 0)
         if bad:
             notes.append(f"{bad:,} NaN or infinite {metric} values counted as 0")

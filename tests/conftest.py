@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from data_hunter.demo import write_demo
+from data_hunter.sql import quote_ident
 
 Row = Sequence[Any]
 
@@ -24,11 +25,12 @@ def write_table(
     """Create ``path`` with one table of ``rows`` (column names and DuckDB types given)."""
     con = duckdb.connect(str(path))
     try:
-        cols = ", ".join(f'"{n}" {t}' for n, t in columns)
-        con.execute(f'CREATE TABLE "{table}" ({cols})')
+        cols = ", ".join(f"{quote_ident(n)} {t}" for n, t in columns)
+        con.execute(f"CREATE TABLE {quote_ident(table)} ({cols})")
         if rows:
             marks = ", ".join("?" for _ in columns)
-            con.executemany(f'INSERT INTO "{table}" VALUES ({marks})', [list(r) for r in rows])
+            con.executemany(f"INSERT INTO {quote_ident(table)} VALUES ({marks})",
+                            [list(r) for r in rows])  # fmt: skip
     finally:
         con.close()
     return path
