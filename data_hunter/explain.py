@@ -52,7 +52,10 @@ MAX_CUBOIDS = 63
 
 _DENSE_KEYS = 1 << 22
 _NORMAL_Q25 = 0.31863936396437514  # 25th percentile of |N(0, 1)|
-_EXTEND_TOLERANCE = 1.0  # noise units an ancestor may lose and still be preferred
+_Z_MARGIN = 1.5  # noise units above the expected maximum null score that need no more
+_MATERIAL = 0.005  # share of the total L1 error a borderline-significant segment must remove
+_MAX_ROUNDS = 200  # greedy steps, counting the rejected (non-uniform) picks
+_SIBLING_T = 3.0  # noise units a sibling may miss the cause's ratio by before it vetoes
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class _Candidates:
     f2: np.ndarray  # sum of squared expected leaf values
     gain: np.ndarray  # L1 error removed by the ripple model
     ids: list[np.ndarray]  # per cuboid: the group (candidate offset included) of every leaf
+    starts: np.ndarray  # per cuboid: the index of its first candidate
+    cuboids: list[tuple[int, ...]]
 
 
 def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None) -> Explanation:
@@ -86,13 +91,13 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
     deviation = np.abs(v - f)
     error = float(deviation.sum())
     if leaves.n_leaves == 0 or error == 0.0 or max_causes <= 0:
-        note = "no data" if leaves.n_leaves == 0 else "nothing changed"
-        return Explanation([], total_actual, total_expected, 0.0, note)
+        why = "no data" if leaves.n_leaves == 0 else "nothing changed"
+        return Explanation([], total_actual, total_expected, 0.0, why)
 
     cands = _candidates(leaves, _cuboids(len(leaves.dimensions), max_depth))
     floor = _floor(f)
     sigma = _noise(v, f, np.ones(leaves.n_leaves, dtype=bool))
-    chosen = _select(cands, leaves, sigma, floor, max_causes)
+    chosen = _select(cands, leaves, sigma, floor, error, max_causes)
     if chosen:
         # Re-estimate the noise on the leaves left unexplained, and select again.
         covered = np.zeros(leaves.n_leaves, dtype=bool)
@@ -100,16 +105,16 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
             covered |= _mask(leaves, cands.keys[i])
         if (~covered).sum() >= 10:
             sigma = _noise(v, f, ~covered)
-            chosen = _select(cands, leaves, sigma, floor, max_causes)
+            chosen = _select(cands, leaves, sigma, floor, error, max_causes)
 
     if chosen and cands.depth[chosen[0]] == 0:
         ratio = total_actual / total_expected if total_expected else float("inf")
-        note = (
+        why = (
             f"the whole metric moved uniformly (x{ratio:.3g}); no segment stands out"
             if math.isfinite(ratio)
             else "the whole metric is new; no segment stands out"
         )
-        return Explanation([], total_actual, total_expected, 0.0, note)
+        return Explanation([], total_actual, total_expected, 0.0, why)
 
     causes = []
     for i in chosen:
@@ -128,7 +133,7 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
         )
     contribution = sum(c.contribution for c in causes)
     explained = contribution / total_change if total_change != 0 else 0.0
-    note = None
+    note: str | None = None
     if not causes:
         note = "no segment explains the change well"
     elif total_change != 0 and explained < 0.5:
@@ -174,8 +179,10 @@ def _candidates(leaves: Leaves, cuboids: list[tuple[int, ...]]) -> _Candidates:
     n_dims = len(leaves.dimensions)
     parts: list[tuple[np.ndarray, ...]] = []
     all_ids: list[np.ndarray] = []
+    starts = []
     offset = 0
     for dims in cuboids:
+        starts.append(offset)
         ids, m = _group_ids(leaves, dims)
         all_ids.append(ids + offset)
         offset += m
@@ -195,8 +202,8 @@ def _candidates(leaves: Leaves, cuboids: list[tuple[int, ...]]) -> _Candidates:
             keys[:, list(dims)] = leaves.codes[first][:, list(dims)]
         depth = np.full(m, len(dims), dtype=np.int64)
         parts.append((keys, depth, a, e, sq, s0 - r))
-    cols = [np.concatenate(col) for col in zip(*parts, strict=True)]
-    return _Candidates(*cols, ids=all_ids)
+    keys, depth, a, e, sq, gain = (np.concatenate(col) for col in zip(*parts, strict=True))
+    return _Candidates(keys, depth, a, e, sq, gain, all_ids, np.array(starts), cuboids)
 
 
 def _floor(f: np.ndarray) -> float:
@@ -216,7 +223,7 @@ def _noise(v: np.ndarray, f: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _select(
-    c: _Candidates, leaves: Leaves, sigma: float, floor: float, max_causes: int
+    c: _Candidates, leaves: Leaves, sigma: float, floor: float, error: float, max_causes: int
 ) -> list[int]:
     noise = np.sqrt(c.f2 + floor * floor) * max(sigma, 1e-12)
     z = c.gain / noise
@@ -229,15 +236,22 @@ def _select(
         )
     min_rel = max(MIN_RELATIVE_CHANGE, 1.5 * sigma)
     scale = float(c.gain.max()) if len(c.gain) else 0.0
-    eligible = (z >= z_min) & (rel >= min_rel) & (c.gain > 1e-9 * max(scale, 1e-300))
+    # Borderline significance (within _Z_MARGIN of the expected maximum null score) is not
+    # enough on its own: such a segment must also remove a material part of the error.
+    material = c.gain >= _MATERIAL * error
+    significant = (z >= z_min + _Z_MARGIN) | ((z >= z_min) & material)
+    eligible = significant & (rel >= min_rel) & (c.gain > 1e-9 * max(scale, 1e-300))
     chosen: list[int] = []
-    while len(chosen) < max_causes and eligible.any():
+    rounds = 0
+    while len(chosen) < max_causes and eligible.any() and rounds < _MAX_ROUNDS:
+        rounds += 1
         best = int(np.argmax(np.where(eligible, c.gain, -np.inf)))
+        if not _uniform(c, best, sigma):
+            eligible[best] = False  # a mix of moving and normal parts: look deeper
+            continue
         key = c.keys[best]
         ancestors = (
-            eligible
-            & (c.depth < c.depth[best])
-            & np.all((c.keys < 0) | (c.keys == key), axis=1)
+            eligible & (c.depth < c.depth[best]) & np.all((c.keys < 0) | (c.keys == key), axis=1)
         )
         if ancestors.any():
             best = _extend(c, best, ancestors, sigma)
@@ -275,11 +289,66 @@ def _extend(c: _Candidates, best: int, ancestors: np.ndarray, sigma: float) -> i
         ok = (f_x > 0) & (t_same < t_one) & np.isfinite(t_one)
         # Nothing added (the ancestor holds the same leaves): the succinct one is as good.
         ok |= (f_x == 0) & (np.abs(a_x) <= 1e-9 * max(abs(c.actual[best]), 1.0))
-    if not ok.any():
-        return best
     good = idx[ok]
-    order = np.lexsort((-c.gain[good], c.depth[good]))
-    return int(good[order[0]])
+    for i in good[np.lexsort((-c.gain[good], c.depth[good]))]:
+        if f_b <= 0 or _siblings_agree(c, best, int(i), sigma):
+            return int(i)
+    return best
+
+
+def _range(c: _Candidates, k: int) -> tuple[int, int]:
+    start = int(c.starts[k])
+    end = int(c.starts[k + 1]) if k + 1 < len(c.starts) else len(c.gain)
+    return start, end
+
+
+def _off_ratio(c: _Candidates, rows: np.ndarray, ref: int, sigma: float) -> bool:
+    """True when one of ``rows`` clearly missed the ratio of ``ref`` and sits nearer to no
+    change: the rows did not all move together."""
+    f = c.expected[rows]
+    rows = rows[f > 0]
+    if len(rows) == 0 or c.expected[ref] <= 0:
+        return False
+    f = c.expected[rows]
+    q = c.f2[rows]
+    rho = c.actual[rows] / f
+    rho_ref = c.actual[ref] / c.expected[ref]
+    s = max(sigma, 1e-9)
+    t_one = np.abs(rho - 1.0) / (s * np.sqrt(q) / f)
+    se_same = s * max(rho_ref, 1.0) * np.sqrt(q / (f * f) + c.f2[ref] / c.expected[ref] ** 2)
+    t_same = np.abs(rho - rho_ref) / se_same
+    t_min = max(_SIBLING_T, math.sqrt(2.0 * math.log(max(len(rows), 2))) + 1.0)
+    return bool(np.any((t_same > t_one) & (t_same > t_min)))
+
+
+def _uniform(c: _Candidates, best: int, sigma: float) -> bool:
+    """The ripple check: split by each free dimension, every part moved by ``best``'s ratio."""
+    key = c.keys[best]
+    fixed = np.nonzero(key >= 0)[0]
+    index = {dims: k for k, dims in enumerate(c.cuboids)}
+    for d in range(c.keys.shape[1]):
+        if key[d] >= 0:
+            continue
+        k = index.get(tuple(sorted([*fixed.tolist(), d])))
+        if k is None:
+            continue
+        start, end = _range(c, k)
+        sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
+        if _off_ratio(c, start + np.nonzero(sel)[0], best, sigma):
+            return False
+    return True
+
+
+def _siblings_agree(c: _Candidates, best: int, anc: int, sigma: float) -> bool:
+    """No sibling of ``best`` under ``anc`` (same cuboid as ``best``) kept its expected value
+    while clearly missing ``best``'s ratio: the ancestor is one cause, not a cause plus
+    normal (or differently moving) neighbours."""
+    k = int(np.searchsorted(c.starts, best, side="right")) - 1
+    start, end = _range(c, k)
+    fixed = np.nonzero(c.keys[anc] >= 0)[0]
+    sel = np.all(c.keys[start:end][:, fixed] == c.keys[anc][fixed], axis=1)
+    sel[best - start] = False
+    return not _off_ratio(c, start + np.nonzero(sel)[0], best, sigma)
 
 
 def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 After the Squeeze paper and RiskLoc's S / L datasets (shaido987/riskloc ``generate_dataset.py``):
 
-* 4-5 dimensions of 5-30 values; the cube is sparse (a random subset of value combinations,
-  at most ``max_leaves`` of them, like RiskLoc's zero rate).
+* 4-5 dimensions of 5-30 values; a random subset of the value combinations exists (RiskLoc's
+  zero rate, 0-25 %), at most 20k leaves (size S) or 100k (L and sparse; see ``SIZES``).
 * Skewed baseline: a leaf's level is the product of Zipf-like weights of its values times a
   Weibull(alpha in [0.5, 1]) factor (RiskLoc's "real" distribution).
 * Days: 7-28 baseline days and one anomaly day; every leaf value of every day carries
@@ -39,7 +39,11 @@ import numpy as np
 
 NOISE_LEVELS = (0.02, 0.05, 0.1, 0.2)
 N_CAUSES = (0, 1, 2, 3, 4, 5)
-SIZES = {"S": 20_000, "L": 100_000}
+SIZES = {"S": 20_000, "L": 100_000, "sparse": 100_000}
+"""Leaf budget per size. S and L cubes are at least a third full (like RiskLoc's S / L with
+their 0-25 % zero rate); ``sparse`` samples its leaves from a cube of up to 30^5 cells, so a
+deep cause often holds the same rows as a shallower segment (the truth is then the shallower
+one, see ``_canonical``)."""
 MIN_CAUSE_SHARE = 0.001
 ANOMALY_DAY = dt.date(2026, 11, 30)
 
@@ -70,6 +74,16 @@ class Case:
 def _zipf_weights(rng: np.random.Generator, card: int) -> np.ndarray:
     w = 1.0 / np.arange(1, card + 1) ** rng.uniform(0.5, 1.2)
     return np.asarray(rng.permutation(w))
+
+
+def _cardinalities(rng: np.random.Generator, n_dims: int, target: int) -> list[int]:
+    """5-30 values per dimension, the full cube at most 3x the leaf budget (so the cube is
+    at least a third full and a single leaf is usually its own deepest segment)."""
+    for _ in range(1000):
+        cards = [int(rng.integers(5, 31)) for _ in range(n_dims)]
+        if math.prod(cards) <= 3 * target:
+            return cards
+    return [5] * n_dims
 
 
 def _sample_leaves(rng: np.random.Generator, cards: list[int], target: int) -> np.ndarray:
@@ -104,10 +118,13 @@ def _factor(rng: np.random.Generator, sigma: float) -> tuple[float, str]:
 def generate_case(
     seed: int, index: int, n_causes: int, noise: float, size: str, new_value: bool | None = None
 ) -> Case:
-    rng = np.random.default_rng([seed, index, n_causes, int(noise * 1000), ord(size)])
+    rng = np.random.default_rng([seed, index, n_causes, int(noise * 1000), sum(map(ord, size))])
     n_dims = int(rng.integers(4, 6))
     dims = tuple("abcdefg"[:n_dims])
-    cards = [int(rng.integers(5, 31)) for _ in range(n_dims)]
+    if size == "sparse":
+        cards = [int(rng.integers(5, 31)) for _ in range(n_dims)]
+    else:
+        cards = _cardinalities(rng, n_dims, SIZES[size])
     codes = _sample_leaves(rng, cards, SIZES[size])
     n = len(codes)
     level = np.ones(n)
@@ -153,7 +170,7 @@ def generate_case(
         depth = int(rng.integers(1, n_dims + 1))
         chosen = sorted(rng.choice(n_dims, size=depth, replace=False).tolist())
         if forced_dim is not None and forced_dim not in chosen:
-            chosen = sorted(chosen[1:] + [forced_dim]) if depth > 1 else [forced_dim]
+            chosen = sorted([*chosen[1:], forced_dim]) if depth > 1 else [forced_dim]
         leaf = int(rng.choice(n, p=np.where(appear, 0.0, level) / total))
         element = {d: int(codes[leaf, d]) for d in chosen}
         if not all(_disjoint(element, c) for c in causes):
@@ -201,19 +218,21 @@ def generate_case(
 
 
 def _canonical(codes: np.ndarray, element: dict[int, int]) -> dict[int, int]:
-    """The shallowest segment with exactly the same leaves as ``element``.
+    """The shallowest segment holding exactly the same leaves as ``element``.
 
-    In a sparse cube a deep cause can hold the same rows as one of its ancestors; no method
+    In a sparse cube a deep cause can hold the same rows as a shallower segment; no method
     can tell the two apart from the data, so the ground truth is the succinct one (the first
-    in dimension order among equally shallow ones).
+    in dimension order among equally shallow ones, the order ``explain`` breaks ties in).
     """
-    dims = sorted(element)
-    masks = {d: codes[:, d] == element[d] for d in dims}
-    count = int(np.logical_and.reduce([masks[d] for d in dims]).sum())
-    for depth in range(1, len(dims)):
-        for subset in itertools.combinations(dims, depth):
-            if int(np.logical_and.reduce([masks[d] for d in subset]).sum()) == count:
-                return {d: element[d] for d in subset}
+    mask = np.logical_and.reduce([codes[:, d] == c for d, c in element.items()])
+    rows = codes[mask]
+    common = [d for d in range(codes.shape[1]) if (rows[:, d] == rows[0, d]).all()]
+    count = int(mask.sum())
+    for depth in range(1, len(element) + 1):
+        for subset in itertools.combinations(common, depth):
+            sub = np.logical_and.reduce([codes[:, d] == rows[0, d] for d in subset])
+            if int(sub.sum()) == count:
+                return {d: int(rows[0, d]) for d in subset}
     return element
 
 
