@@ -94,6 +94,11 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
         why = "no data" if leaves.n_leaves == 0 else "nothing changed"
         return Explanation([], total_actual, total_expected, 0.0, why)
 
+    uniform = _uniform_ratio(v, f)
+    if uniform is not None:
+        why = f"the whole metric moved uniformly (x{uniform:.3g}); no segment stands out"
+        return Explanation([], total_actual, total_expected, 0.0, why)
+
     cands = _candidates(leaves, _cuboids(len(leaves.dimensions), max_depth))
     floor = _floor(f)
     sigma = _noise(v, f, np.ones(leaves.n_leaves, dtype=bool))
@@ -210,6 +215,21 @@ def _floor(f: np.ndarray) -> float:
     """A typical small leaf value: the noise floor of a segment with nothing expected."""
     positive = f[f > 0]
     return float(np.median(positive)) if len(positive) else 1.0
+
+
+def _uniform_ratio(v: np.ndarray, f: np.ndarray) -> float | None:
+    """The common ratio when at least 90 % of the leaves moved by about the same notable
+    ratio (a change of the whole metric, not of a segment), else None."""
+    keep = f > 0
+    if keep.sum() < 2:
+        return None
+    r = v[keep] / f[keep]
+    med = float(np.median(r))
+    if abs(med - 1.0) < MIN_RELATIVE_CHANGE:
+        return None
+    if float(np.quantile(np.abs(r - med), 0.9)) >= abs(med - 1.0) / 2:
+        return None
+    return med
 
 
 def _noise(v: np.ndarray, f: np.ndarray, mask: np.ndarray) -> float:
