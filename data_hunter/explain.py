@@ -22,15 +22,27 @@ other chosen segments, so all gains are computed once (one vectorised group-by p
 and the greedy selection only maintains an eligibility mask.
 
 Significance: leaf noise is taken as multiplicative, ``v = f (1 + sigma eps)``, with
-``sigma`` estimated robustly from the leaves (weighted lower quartile of ``|v - f| / f``,
-re-estimated on the leaves left unexplained). A segment is a candidate when its gain is
-``z`` noise units above zero, ``z >= sqrt(2 ln N)`` for ``N`` candidates (the expected
-maximum of ``N`` null scores), and its relative change is at least
-``max(MIN_RELATIVE_CHANGE, 1.5 sigma)``.
+``sigma`` estimated robustly from the leaves (lower quartile of ``|v - f| / f``, re-estimated
+on the leaves left unexplained). A segment's noise unit is ``sigma sqrt(sum f_i^2 + floor^2)``
+(``floor`` = median leaf, so a segment that appeared is not infinitely significant). A
+candidate needs ``z = gain / noise unit`` at least ``sqrt(2 ln N) + 1.5`` for ``N``
+candidates (above the expected maximum of ``N`` null scores), or at least ``sqrt(2 ln N)``
+while removing 0.5 % of the total L1 error; and a relative change of at least
+``max(MIN_RELATIVE_CHANGE, 1.5 sigma)`` (so a parent that "moved a little too" is not one).
 
-Succinctness: once the best segment is picked, an ancestor (a shallower segment containing
-it) replaces it when the ancestor's gain is within one noise unit of the extra leaves, i.e.
-the extra leaves moved by the same ratio; the shallowest such ancestor wins.
+Selection, best gain first:
+
+* ripple check: split the pick by every other dimension; if a part clearly missed the
+  pick's ratio and sits nearer to no change, the pick mixes a cause with normal leaves (or
+  merges two causes): drop it and look again (its descendants stay candidates);
+* succinctness: an ancestor replaces the pick when its extra leaves are nearer (in noise
+  units) to the pick's ratio than to no change, and none of the pick's siblings under it
+  clearly stayed normal; the shallowest such ancestor wins;
+* the segments chosen never share a leaf; ties go to the shallower segment, then to the
+  first in dimension order.
+
+``score`` = gain / total L1 error ``sum |v - f|`` (0..1: the part of the leaf-level deviation
+the segment's ripple model removes). ``share`` = contribution / total contribution.
 """
 
 from __future__ import annotations

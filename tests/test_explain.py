@@ -235,7 +235,7 @@ def noisy_cube(
     expected = 100.0 * rng.lognormal(0.0, 1.0, size=n)
     actual = expected * (1.0 + sigma * rng.standard_normal(n))
     for mapping, factor in factors:
-        actual[leaves.mask(Segment.of(mapping, leaves.dimensions))] *= factor
+        actual[leaves.mask(Segment.of(dict[str, Value](mapping), leaves.dimensions))] *= factor
     return Leaves(leaves.dimensions, leaves.labels, leaves.codes, actual, expected)
 
 
@@ -243,7 +243,7 @@ def test_noisy_data_finds_the_cause() -> None:
     mapping = {"country": "c3", "device": "d1"}
     leaves = noisy_cube(7, [(mapping, 1.8)])
     result = explain(leaves)
-    cause_seg = Segment.of(mapping, leaves.dimensions)
+    cause_seg = Segment.of(dict[str, Value](mapping), leaves.dimensions)
     assert segments(result) == [cause_seg]
     mask = leaves.mask(cause_seg)
     cause = result.root_causes[0]

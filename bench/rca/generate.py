@@ -265,11 +265,12 @@ def write_duckdb(case: Case, path: Path) -> None:
         indices = pa.array(case.codes[leaf_idx, j])
         columns[d] = pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
     columns["value"] = pa.array(values[day_idx, leaf_idx])
-    table = pa.table(columns)  # noqa: F841 - read by DuckDB's replacement scan
+    table = pa.table(columns)
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     try:
-        con.execute("CREATE TABLE records AS SELECT * FROM table")
+        con.register("arrow_records", table)
+        con.execute("CREATE TABLE records AS SELECT * FROM arrow_records")
     finally:
         con.close()
 

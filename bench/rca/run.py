@@ -242,7 +242,7 @@ def run(cases_per_group: int, seed: int, via_duckdb: bool, verbose: bool) -> str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases-per-group", type=int, default=4)
+    parser.add_argument("--cases-per-group", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--via-duckdb", action="store_true", help="read leaves through DuckDB")
     parser.add_argument("--verbose", action="store_true", help="print every missed case")
