@@ -1,0 +1,391 @@
+"""Explain a change: a few non-overlapping segments that account for it.
+
+The plain ranking by ``|actual - expected|`` answers badly when the cause is a combination:
+the cause's parents outrank it, and deep levels are ranked by size. ``explain`` instead scores
+every candidate segment (every value combination of every cuboid up to ``max_depth``) with a
+*ripple-effect fit* and picks a small, non-overlapping set greedily.
+
+Model (HotSpot / Squeeze's ripple effect, scored in L1 as Squeeze's GPS does): if segment
+``e`` is a root cause, every leaf under it moved by the same ratio ``rho_e = A_e / F_e`` and
+every other leaf stayed at its expected value. The *gain* of ``e`` is how much that model
+lowers the leaf-level L1 error::
+
+    gain(e) = sum_{i in e} |v_i - f_i| - sum_{i in e} |v_i - rho_e f_i|
+
+A true cause fits its leaves exactly (up to noise), so its gain is its whole deviation. A
+parent holding the cause plus normal siblings spreads the ratio over the siblings and loses
+twice the siblings' share; a child holding part of the cause leaves the rest unexplained. A
+segment whose expected value is 0 (a value that appeared) has a perfect fit by definition.
+
+Because two non-overlapping segments share no leaf, a segment's gain does not depend on the
+other chosen segments, so all gains are computed once (one vectorised group-by per cuboid)
+and the greedy selection only maintains an eligibility mask.
+
+Significance: leaf noise is taken as multiplicative, ``v = f (1 + sigma eps)``, with
+``sigma`` estimated robustly from the leaves (lower quartile of ``|v - f| / f``, re-estimated
+on the leaves left unexplained). A segment's noise unit is ``sigma sqrt(sum f_i^2 + floor^2)``
+(``floor`` = median leaf, so a segment that appeared is not infinitely significant). A
+candidate needs ``z = gain / noise unit`` at least ``sqrt(2 ln N) + 1.5`` for ``N``
+candidates (above the expected maximum of ``N`` null scores), or at least ``sqrt(2 ln N)``
+while removing 0.5 % of the total L1 error; and a relative change of at least
+``max(MIN_RELATIVE_CHANGE, 1.5 sigma)`` (so a parent that "moved a little too" is not one).
+
+Selection, best gain first:
+
+* ripple check: split the pick by every other dimension; if a part clearly missed the
+  pick's ratio and sits nearer to no change, the pick mixes a cause with normal leaves (or
+  merges two causes): drop it and look again (its descendants stay candidates);
+* succinctness: an ancestor replaces the pick when its extra leaves are nearer (in noise
+  units) to the pick's ratio than to no change, and none of the pick's siblings under it
+  clearly stayed normal; the shallowest such ancestor wins;
+* the segments chosen never share a leaf; ties go to the shallower segment, then to the
+  first in dimension order.
+
+``score`` = gain / total L1 error ``sum |v - f|`` (0..1: the part of the leaf-level deviation
+the segment's ripple model removes). ``share`` = contribution / total contribution.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from data_hunter.leaves import Leaves, share_of
+from data_hunter.segment import Segment, SegmentStats
+
+MIN_RELATIVE_CHANGE = 0.1
+"""A root cause moved by at least this fraction of its expected value."""
+
+MAX_CUBOIDS = 63
+"""Bound on the number of dimension combinations scored (all of them up to 6 dimensions)."""
+
+_DENSE_KEYS = 1 << 22
+_NORMAL_Q25 = 0.31863936396437514  # 25th percentile of |N(0, 1)|
+_Z_MARGIN = 1.5  # noise units above the expected maximum null score that need no more
+_MATERIAL = 0.005  # share of the total L1 error a borderline-significant segment must remove
+_MAX_ROUNDS = 200  # greedy steps, counting the rejected (non-uniform) picks
+_SIBLING_T = 3.0  # noise units a sibling may miss the cause's ratio by before it vetoes
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The root causes of a change and how much of it they account for."""
+
+    root_causes: list[SegmentStats]  # best first; score set; share = contribution / total
+    total_actual: float
+    total_expected: float
+    explained: float  # fraction of the total change the causes account for (0..1+)
+    note: str | None  # why the list is empty or only a partial explanation
+
+
+@dataclass
+class _Candidates:
+    keys: np.ndarray  # (m, n_dims) int32, -1 where the dimension is free
+    depth: np.ndarray  # (m,) int
+    actual: np.ndarray
+    expected: np.ndarray
+    f2: np.ndarray  # sum of squared expected leaf values
+    gain: np.ndarray  # L1 error removed by the ripple model
+    ids: list[np.ndarray]  # per cuboid: the group (candidate offset included) of every leaf
+    starts: np.ndarray  # per cuboid: the index of its first candidate
+    cuboids: list[tuple[int, ...]]
+
+
+def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None) -> Explanation:
+    """Find at most ``max_causes`` non-overlapping segments that explain the change."""
+    total_actual, total_expected = leaves.totals()
+    total_change = total_actual - total_expected
+    v = leaves.actual.astype(np.float64)
+    f = leaves.expected.astype(np.float64)
+    deviation = np.abs(v - f)
+    error = float(deviation.sum())
+    if leaves.n_leaves == 0 or error == 0.0 or max_causes <= 0:
+        why = "no data" if leaves.n_leaves == 0 else "nothing changed"
+        return Explanation([], total_actual, total_expected, 0.0, why)
+
+    uniform = _uniform_ratio(v, f)
+    if uniform is not None:
+        why = f"the whole metric moved uniformly (x{uniform:.3g}); no segment stands out"
+        return Explanation([], total_actual, total_expected, 0.0, why)
+
+    cands = _candidates(leaves, _cuboids(len(leaves.dimensions), max_depth))
+    floor = _floor(f)
+    sigma = _noise(v, f, np.ones(leaves.n_leaves, dtype=bool))
+    chosen = _select(cands, leaves, sigma, floor, error, max_causes)
+    if chosen:
+        # Re-estimate the noise on the leaves left unexplained, and select again.
+        covered = np.zeros(leaves.n_leaves, dtype=bool)
+        for i in chosen:
+            covered |= _mask(leaves, cands.keys[i])
+        if (~covered).sum() >= 10:
+            sigma = _noise(v, f, ~covered)
+            chosen = _select(cands, leaves, sigma, floor, error, max_causes)
+
+    if chosen and cands.depth[chosen[0]] == 0:
+        ratio = total_actual / total_expected if total_expected else float("inf")
+        why = (
+            f"the whole metric moved uniformly (x{ratio:.3g}); no segment stands out"
+            if math.isfinite(ratio)
+            else "the whole metric is new; no segment stands out"
+        )
+        return Explanation([], total_actual, total_expected, 0.0, why)
+
+    causes = []
+    for i in chosen:
+        seg = Segment(
+            tuple(
+                (leaves.dimensions[d], leaves.labels[d][int(c)])
+                for d, c in enumerate(cands.keys[i])
+                if c >= 0
+            )
+        )
+        a, e = float(cands.actual[i]), float(cands.expected[i])
+        causes.append(
+            SegmentStats(
+                seg, a, e, share_of(a - e, total_change), score=float(cands.gain[i]) / error
+            )
+        )
+    contribution = sum(c.contribution for c in causes)
+    explained = contribution / total_change if total_change != 0 else 0.0
+    note: str | None = None
+    if not causes:
+        note = "no segment explains the change well"
+    elif total_change != 0 and explained < 0.5:
+        note = f"the segments found account for only {explained:.0%} of the change"
+    return Explanation(causes, total_actual, total_expected, float(explained), note)
+
+
+def _cuboids(n_dims: int, max_depth: int | None) -> list[tuple[int, ...]]:
+    """Dimension combinations to score, shallow first, bounded by ``MAX_CUBOIDS``."""
+    top = n_dims if max_depth is None else min(max_depth, n_dims)
+    out: list[tuple[int, ...]] = [()]
+    for depth in range(1, top + 1):
+        level = list(itertools.combinations(range(n_dims), depth))
+        if len(out) - 1 + len(level) > MAX_CUBOIDS and depth > 1:
+            break
+        out.extend(level)
+    return out
+
+
+def _group_ids(leaves: Leaves, dims: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """Compact group id of every leaf for the cuboid ``dims``."""
+    n = leaves.n_leaves
+    if not dims:
+        return np.zeros(n, dtype=np.int64), 1
+    size = 1
+    key = np.zeros(n, dtype=np.int64)
+    for d in dims:
+        card = max(len(leaves.labels[d]), 1)
+        key = key * card + leaves.codes[:, d]
+        size *= card
+    if size <= max(_DENSE_KEYS, 4 * n):
+        present = np.bincount(key, minlength=size) > 0
+        remap = np.cumsum(present) - 1
+        return remap[key], int(present.sum())
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return inverse.reshape(-1), len(uniq)
+
+
+def _candidates(leaves: Leaves, cuboids: list[tuple[int, ...]]) -> _Candidates:
+    v, f = leaves.actual, leaves.expected
+    dev = np.abs(v - f)
+    f2 = f * f
+    n_dims = len(leaves.dimensions)
+    parts: list[tuple[np.ndarray, ...]] = []
+    all_ids: list[np.ndarray] = []
+    starts = []
+    offset = 0
+    for dims in cuboids:
+        starts.append(offset)
+        ids, m = _group_ids(leaves, dims)
+        all_ids.append(ids + offset)
+        offset += m
+        a = np.bincount(ids, weights=v, minlength=m)
+        e = np.bincount(ids, weights=f, minlength=m)
+        s0 = np.bincount(ids, weights=dev, minlength=m)
+        sq = np.bincount(ids, weights=f2, minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(e > 0, a / np.where(e > 0, e, 1.0), 0.0)
+        # Leaves of a segment with nothing expected are explained exactly (it appeared).
+        resid = np.where(e[ids] > 0, np.abs(v - rho[ids] * f), 0.0)
+        r = np.bincount(ids, weights=resid, minlength=m)
+        first = np.empty(m, dtype=np.int64)
+        first[ids[::-1]] = np.arange(leaves.n_leaves - 1, -1, -1)
+        keys = np.full((m, n_dims), -1, dtype=np.int32)
+        if dims:
+            keys[:, list(dims)] = leaves.codes[first][:, list(dims)]
+        depth = np.full(m, len(dims), dtype=np.int64)
+        parts.append((keys, depth, a, e, sq, s0 - r))
+    keys, depth, a, e, sq, gain = (np.concatenate(col) for col in zip(*parts, strict=True))
+    return _Candidates(keys, depth, a, e, sq, gain, all_ids, np.array(starts), cuboids)
+
+
+def _floor(f: np.ndarray) -> float:
+    """A typical small leaf value: the noise floor of a segment with nothing expected."""
+    positive = f[f > 0]
+    return float(np.median(positive)) if len(positive) else 1.0
+
+
+def _uniform_ratio(v: np.ndarray, f: np.ndarray) -> float | None:
+    """The common ratio when at least 90 % of the leaves moved by about the same notable
+    ratio (a change of the whole metric, not of a segment), else None."""
+    keep = f > 0
+    if keep.sum() < 2:
+        return None
+    r = v[keep] / f[keep]
+    med = float(np.median(r))
+    if abs(med - 1.0) < MIN_RELATIVE_CHANGE:
+        return None
+    if float(np.quantile(np.abs(r - med), 0.9)) >= abs(med - 1.0) / 2:
+        return None
+    return med
+
+
+def _noise(v: np.ndarray, f: np.ndarray, mask: np.ndarray) -> float:
+    """Relative leaf noise: the lower quartile of ``|v - f| / f`` over the leaves, scaled to
+    a Gaussian standard deviation (robust while causes hold under 3/4 of the leaves)."""
+    keep = mask & (f > 0)
+    if not keep.any():
+        return 0.0
+    rel = np.abs(v[keep] - f[keep]) / f[keep]
+    return float(np.quantile(rel, 0.25)) / _NORMAL_Q25
+
+
+def _select(
+    c: _Candidates, leaves: Leaves, sigma: float, floor: float, error: float, max_causes: int
+) -> list[int]:
+    noise = np.sqrt(c.f2 + floor * floor) * max(sigma, 1e-12)
+    z = c.gain / noise
+    z_min = math.sqrt(2.0 * math.log(max(len(c.gain), 2)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(
+            c.expected > 0,
+            np.abs(c.actual - c.expected) / np.where(c.expected > 0, c.expected, 1.0),
+            np.where(c.actual != 0, np.inf, 0.0),
+        )
+    min_rel = max(MIN_RELATIVE_CHANGE, 1.5 * sigma)
+    scale = float(c.gain.max()) if len(c.gain) else 0.0
+    # Borderline significance (within _Z_MARGIN of the expected maximum null score) is not
+    # enough on its own: such a segment must also remove a material part of the error.
+    material = c.gain >= _MATERIAL * error
+    significant = (z >= z_min + _Z_MARGIN) | ((z >= z_min) & material)
+    eligible = significant & (rel >= min_rel) & (c.gain > 1e-9 * max(scale, 1e-300))
+    chosen: list[int] = []
+    rounds = 0
+    while len(chosen) < max_causes and eligible.any() and rounds < _MAX_ROUNDS:
+        rounds += 1
+        best = int(np.argmax(np.where(eligible, c.gain, -np.inf)))
+        if not _uniform(c, best, sigma):
+            eligible[best] = False  # a mix of moving and normal parts: look deeper
+            continue
+        key = c.keys[best]
+        ancestors = (
+            eligible & (c.depth < c.depth[best]) & np.all((c.keys < 0) | (c.keys == key), axis=1)
+        )
+        if ancestors.any():
+            best = _extend(c, best, ancestors, sigma)
+        chosen.append(best)
+        if c.depth[best] == 0:
+            break
+        # Candidates sharing a leaf with the chosen segment are out (they would double count).
+        inside = _mask(leaves, c.keys[best])
+        for ids in c.ids:
+            eligible[ids[inside]] = False
+    return chosen
+
+
+def _extend(c: _Candidates, best: int, ancestors: np.ndarray, sigma: float) -> int:
+    """The shallowest ancestor whose extra leaves moved like ``best`` (same ratio, within
+    noise) rather than not at all; ``best`` itself when there is none."""
+    idx = np.nonzero(ancestors)[0]
+    a_x = c.actual[idx] - c.actual[best]
+    f_x = c.expected[idx] - c.expected[best]
+    q_x = np.maximum(c.f2[idx] - c.f2[best], 0.0)
+    f_b = c.expected[best]
+    if f_b <= 0:
+        # A segment that appeared: its ancestor is as good only when it adds nothing expected.
+        ok = (f_x <= 0) & (a_x >= 0)
+    else:
+        rho_b = c.actual[best] / f_b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho_x = np.where(f_x > 0, a_x / np.where(f_x > 0, f_x, 1.0), np.inf)
+            spread_x = np.where(f_x > 0, q_x / np.where(f_x > 0, f_x * f_x, 1.0), np.inf)
+        s = max(sigma, 1e-9)
+        se_one = s * np.sqrt(spread_x)
+        se_same = s * max(rho_b, 1.0) * np.sqrt(spread_x + c.f2[best] / (f_b * f_b))
+        t_one = np.abs(rho_x - 1.0) / se_one
+        t_same = np.abs(rho_x - rho_b) / se_same
+        ok = (f_x > 0) & (t_same < t_one) & np.isfinite(t_one)
+        # Nothing added (the ancestor holds the same leaves): the succinct one is as good.
+        ok |= (f_x == 0) & (np.abs(a_x) <= 1e-9 * max(abs(c.actual[best]), 1.0))
+    good = idx[ok]
+    for i in good[np.lexsort((-c.gain[good], c.depth[good]))]:
+        if f_b <= 0 or _siblings_agree(c, best, int(i), sigma):
+            return int(i)
+    return best
+
+
+def _range(c: _Candidates, k: int) -> tuple[int, int]:
+    start = int(c.starts[k])
+    end = int(c.starts[k + 1]) if k + 1 < len(c.starts) else len(c.gain)
+    return start, end
+
+
+def _off_ratio(c: _Candidates, rows: np.ndarray, ref: int, sigma: float) -> bool:
+    """True when one of ``rows`` clearly missed the ratio of ``ref`` and sits nearer to no
+    change: the rows did not all move together."""
+    f = c.expected[rows]
+    rows = rows[f > 0]
+    if len(rows) == 0 or c.expected[ref] <= 0:
+        return False
+    f = c.expected[rows]
+    q = c.f2[rows]
+    rho = c.actual[rows] / f
+    rho_ref = c.actual[ref] / c.expected[ref]
+    s = max(sigma, 1e-9)
+    t_one = np.abs(rho - 1.0) / (s * np.sqrt(q) / f)
+    se_same = s * max(rho_ref, 1.0) * np.sqrt(q / (f * f) + c.f2[ref] / c.expected[ref] ** 2)
+    t_same = np.abs(rho - rho_ref) / se_same
+    t_min = max(_SIBLING_T, math.sqrt(2.0 * math.log(max(len(rows), 2))) + 1.0)
+    return bool(np.any((t_same > t_one) & (t_same > t_min)))
+
+
+def _uniform(c: _Candidates, best: int, sigma: float) -> bool:
+    """The ripple check: split by each free dimension, every part moved by ``best``'s ratio."""
+    key = c.keys[best]
+    fixed = np.nonzero(key >= 0)[0]
+    index = {dims: k for k, dims in enumerate(c.cuboids)}
+    for d in range(c.keys.shape[1]):
+        if key[d] >= 0:
+            continue
+        k = index.get(tuple(sorted([*fixed.tolist(), d])))
+        if k is None:
+            continue
+        start, end = _range(c, k)
+        sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
+        if _off_ratio(c, start + np.nonzero(sel)[0], best, sigma):
+            return False
+    return True
+
+
+def _siblings_agree(c: _Candidates, best: int, anc: int, sigma: float) -> bool:
+    """No sibling of ``best`` under ``anc`` (same cuboid as ``best``) kept its expected value
+    while clearly missing ``best``'s ratio: the ancestor is one cause, not a cause plus
+    normal (or differently moving) neighbours."""
+    k = int(np.searchsorted(c.starts, best, side="right")) - 1
+    start, end = _range(c, k)
+    fixed = np.nonzero(c.keys[anc] >= 0)[0]
+    sel = np.all(c.keys[start:end][:, fixed] == c.keys[anc][fixed], axis=1)
+    sel[best - start] = False
+    return not _off_ratio(c, start + np.nonzero(sel)[0], best, sigma)
+
+
+def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:
+    mask = np.ones(leaves.n_leaves, dtype=bool)
+    for d, code in enumerate(key):
+        if code >= 0:
+            mask &= leaves.codes[:, d] == code
+    return mask
