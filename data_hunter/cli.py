@@ -137,6 +137,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "explain",
+        help="name the few segments that really caused the change",
+        description="Find a small set of non-overlapping segments, each at the right depth, "
+        "that together explain the change: a root cause outranks its parents and children. "
+        "Says so when nothing explains the change well.",
+        epilog=_examples("""
+            data-hunter explain --db demo.db --metric revenue --time-dimension day \\
+                --anomaly-date 2025-07-08
+            data-hunter explain --db demo.db --metric sessions --time-dimension day \\
+                --anomaly-date auto --format json
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_window_args(p)
+    _add_source_args(p)
+    p.add_argument(
+        "--max-causes",
+        type=_positive_int,
+        default=5,
+        help="most root causes to report (default: 5)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "csv", "markdown"),
+        default="text",
+        help="output format (default: text)",
+    )
+
+    p = sub.add_parser(
         "detect",
         help="find the anomalous windows of a metric's series",
         description="Scan the metric per period and list the windows where it left its robust "
@@ -259,6 +288,24 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from data_hunter.render import render_explanation
+
+    engine = _open(args)
+    try:
+        windows, notes = _resolve_windows(engine, args)
+        _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
+        result = engine.explain(args.metric, windows, max_causes=args.max_causes)
+        result = replace(result, notes=(*notes, *result.notes))
+    finally:
+        _clear_status()
+        engine.close()
+    print(render_explanation(result, args.format))
+    return 0
+
+
 def cmd_detect(args: argparse.Namespace) -> int:
     from data_hunter.render import render_detection
     from data_hunter.windows import parse_granularity
@@ -292,7 +339,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"attribute": cmd_attribute, "detect": cmd_detect, "demo": cmd_demo}
+COMMANDS = {
+    "attribute": cmd_attribute,
+    "explain": cmd_explain,
+    "detect": cmd_detect,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

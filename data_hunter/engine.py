@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
@@ -88,6 +88,21 @@ class Attribution:
     dimensions: tuple[str, ...]
     total: SegmentStats
     levels: list[Level]
+    within: Segment = ROOT
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """What ``data-hunter explain`` reports: root causes, best first."""
+
+    metric: str
+    granularity: Granularity
+    windows: WindowPair
+    dimensions: tuple[str, ...]
+    total: SegmentStats
+    root_causes: list[SegmentStats]
+    explained: float
     within: Segment = ROOT
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -286,6 +301,38 @@ class Engine:
             notes.append(f"{bad:,} NaN or infinite {metric} values counted as 0")
         return Attribution(metric, windows.anomaly.granularity, windows, dims, total, levels,
                            within, tuple(notes))  # fmt: skip
+
+    def explain(
+        self,
+        metric: str,
+        windows: WindowPair,
+        dimensions: Sequence[str] | None = None,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+        max_causes: int = 5,
+    ) -> Explained:
+        """The few non-overlapping segments that together explain the change."""
+        from data_hunter.explain import explain
+
+        metric = self.schema.require_metric(metric)
+        dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
+        if not dims:
+            require_dimensions(self.schema)
+        leaves = self.cube(windows, dims, token).leaves(metric)
+        if not within.is_root:
+            leaves = leaves.subset(leaves.mask(within))
+        total = total_stats(leaves)
+        result = explain(leaves, max_causes=max_causes)
+        causes = [
+            c
+            if within.is_root
+            else replace(c, segment=Segment.of({**within.as_dict(), **c.segment.as_dict()}, dims))
+            for c in result.root_causes
+        ]
+        notes = [*windows.notes, *([result.note] if result.note else [])]
+        return Explained(metric, windows.anomaly.granularity, windows, dims,
+                         replace(total, segment=within), causes, result.explained, within,
+                         tuple(notes))  # fmt: skip
 
     def children(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from data_hunter.detect import DetectedWindow
-from data_hunter.engine import Attribution, Series
+from data_hunter.engine import Attribution, Explained, Series
 from data_hunter.schema import Schema
 from data_hunter.segment import SegmentStats, format_value
 from data_hunter.windows import Window, WindowPair
@@ -212,3 +212,46 @@ def render_detection(
         ])  # fmt: skip
     headers = ("start", "end", "periods", "direction", "actual", "expected", "change", "score", "")
     return "\n".join(lines) + "\n\n" + text_table(rows, headers)
+
+
+EXPLAIN_COLUMNS = ("segment", "actual", "expected", "contribution", "share", "change", "score")
+
+
+def render_explanation(result: Explained, fmt: str) -> str:
+    within = None if result.within.is_root else result.within.label()
+    causes = result.root_causes
+    if fmt == "json":
+        doc = header_json(result.metric, result.windows, result.total)
+        if within:
+            doc["within"] = result.within.as_dict()
+        doc["notes"] = list(result.notes)
+        doc["explained"] = _json_number(result.explained)
+        doc["root_causes"] = [stats_json(s, with_score=True) for s in causes]
+        return json.dumps(doc, indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        dims = list(result.dimensions)
+        writer.writerow(["rank", "segment", *dims, "actual", "expected", "contribution",
+                         "share", "score"])  # fmt: skip
+        for rank, s in enumerate(causes, 1):
+            values = s.segment.as_dict()
+            cells = [format_value(values[d]) if d in values else "" for d in dims]
+            share = "" if s.share is None else repr(s.share)
+            score = "" if s.score is None else repr(s.score)
+            writer.writerow([rank, s.segment.label(), *cells, repr(s.actual), repr(s.expected),
+                             repr(s.contribution), share, score])  # fmt: skip
+        return buf.getvalue().rstrip("\n")
+    header = header_lines(result.metric, result.windows, result.total, within, result.notes)
+    rows = [[*stats_cells(s), "" if s.score is None else f"{s.score:.2f}"] for s in causes]
+    summary = (f"{len(causes)} root cause(s) explaining {percent(result.explained)} of the change"
+               if causes else "no root cause found")  # fmt: skip
+    if fmt == "markdown":
+        parts = ["\n".join(f"- {line}" for line in header), f"### Root causes\n\n{summary}"]
+        if rows:
+            parts.append(markdown_table(rows, EXPLAIN_COLUMNS))
+        return "\n\n".join(parts)
+    parts = ["\n".join(header), summary]
+    if rows:
+        parts[-1] += "\n" + text_table(rows, EXPLAIN_COLUMNS)
+    return "\n\n".join(parts)
