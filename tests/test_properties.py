@@ -114,3 +114,25 @@ def test_window_cache_matches_plain_sql_group_by(raw) -> None:
         con.close()
     finally:
         eng.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows_strategy, st.integers(1, 9))
+def test_explain_never_raises_and_causes_do_not_overlap(raw, anomaly_day) -> None:
+    eng, _ = _engine(_rows(raw))
+    try:
+        w = eng.windows("day", START + dt.timedelta(days=anomaly_day))
+        result = eng.explain("m", w)
+        leaves = eng.cube(w).leaves("m")
+        masks = [leaves.mask(c.segment) for c in result.root_causes]
+        for i, a in enumerate(masks):
+            assert a.any()
+            for b in masks[i + 1 :]:
+                assert not (a & b).any()  # no leaf is claimed by two causes
+        total = result.total.contribution
+        for c in result.root_causes:
+            assert c.contribution == pytest.approx(c.actual - c.expected)
+            if total != 0:
+                assert c.share == pytest.approx(c.contribution / total)
+    finally:
+        eng.close()
