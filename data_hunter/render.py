@@ -44,7 +44,10 @@ def percent(x: float | None, signed_: bool = False) -> str:
 def _json_number(x: float | None) -> float | int | None:
     if x is None or not math.isfinite(x):
         return None
-    return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
+    if float(x).is_integer() and abs(x) < 2**53:
+        return int(x)
+    # Nine decimals drop float summation dust (11839.130000000001) and keep real precision.
+    return round(float(x), 9)
 
 
 def window_json(w: Window) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from data_hunter.cli import main
 
 from .conftest import d
@@ -33,8 +35,8 @@ def test_explain_json_names_the_cause(make_db, capsys) -> None:
     assert [c["segment"] for c in causes] == [{"a": "x"}]
     cause = causes[0]
     assert set(cause) == {"segment", "actual", "expected", "contribution", "share", "score"}
-    assert cause["contribution"] == cause["actual"] - cause["expected"]
-    assert cause["share"] == cause["contribution"] / doc["total"]["contribution"]
+    assert cause["contribution"] == pytest.approx(cause["actual"] - cause["expected"])
+    assert cause["share"] == pytest.approx(cause["contribution"] / doc["total"]["contribution"])
     for fmt in ("text", "csv", "markdown"):
         assert main(["explain", "--db", str(db), "--metric", "m", "--time-dimension", "day",
                      "--anomaly-date", "2024-02-08", "--format", fmt]) == 0  # fmt: skip
