@@ -58,6 +58,11 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_format_arg(p: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
+    p.add_argument("--format", choices=choices, default="text",
+                   help="output format (default: text)")  # fmt: skip
+
+
 def _add_window_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--metric", required=required, help="numeric column to explain")
     p.add_argument(
@@ -129,12 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="deepest combination level (default: all dimensions)",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json", "csv", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    _add_format_arg(p, ("text", "json", "csv", "markdown"))
 
     p = sub.add_parser(
         "explain",
@@ -158,12 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=5,
         help="most root causes to report (default: 5)",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json", "csv", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    _add_format_arg(p, ("text", "json", "csv", "markdown"))
 
     p = sub.add_parser(
         "detect",
@@ -191,9 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="robust z-score a period must reach (default: 4)",
     )
-    p.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
+    _add_format_arg(p, ("text", "json"))
 
     p = sub.add_parser(
         "demo",

@@ -12,8 +12,9 @@ import contextlib
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -139,13 +140,16 @@ class Engine:
 
     # --- queries ------------------------------------------------------------------------
 
-    def _run(self, query: sql.Query, token: CancelToken | None) -> duckdb.DuckDBPyConnection:
+    @contextlib.contextmanager
+    def _cursor(self, token: CancelToken | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor that ``token`` can interrupt; DuckDB errors become one-line
+        ``DataHunterError``s, and an interrupted query becomes ``Cancelled``."""
         cursor = self.source.con.cursor()
         if token is not None:
             token.attach(cursor)
             token.check()
         try:
-            return cursor.execute(query.text, query.params)
+            yield cursor
         except duckdb.InterruptException:
             raise Cancelled() from None
         except duckdb.Error as exc:
@@ -153,6 +157,10 @@ class Engine:
                 raise Cancelled() from None
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
             raise DataHunterError(f"query failed: {first}") from None
+
+    def _fetchall(self, query: sql.Query, token: CancelToken | None) -> list[tuple[Any, ...]]:
+        with self._cursor(token) as cursor:
+            return cursor.execute(query.text, query.params).fetchall()
 
     def windows(
         self,
@@ -216,9 +224,8 @@ class Engine:
         from data_hunter.windows import add_periods, period_start, periods_between
 
         metric = self.schema.require_metric(metric)
-        cur = self._run(sql.series(self.schema.relation, metric, granularity, within.conditions),
-                        token)  # fmt: skip
-        rows = cur.fetchall()
+        query = sql.series(self.schema.relation, metric, granularity, within.conditions)
+        rows = self._fetchall(query, token)
         first = period_start(self.schema.first_date, granularity)
         last = period_start(self.schema.last_date, granularity)
         n = periods_between(first, last, granularity)
@@ -248,19 +255,9 @@ class Engine:
                 self._cubes.move_to_end(key)
                 return cached
         query_dims = [self.schema.is_text(d) for d in dims]
-        cursor = self.source.con.cursor()
-        if token is not None:
-            token.attach(cursor)
-            token.check()
-        try:
+        with self._cursor(token) as cursor:
             cube = build_cube(cursor, self.schema.relation, dims, query_dims,
                               self.schema.metrics, windows)  # fmt: skip
-        except duckdb.InterruptException:
-            raise Cancelled() from None
-        except duckdb.Error as exc:
-            if token is not None and token.cancelled:
-                raise Cancelled() from None
-            raise DataHunterError(f"query failed: {str(exc).splitlines()[0]}") from None
         with self._lock:
             self._cubes[key] = cube
             while len(self._cubes) > self.CUBE_CACHE_SIZE:
