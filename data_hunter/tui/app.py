@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input
@@ -86,8 +87,14 @@ class DataHunterApp(App[None]):
 
     TITLE = "data-hunter"
     CSS_PATH = "app.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-narrow"),
+        (110, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-short"),
+        (32, "-tall"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),
         Binding("m", "pick_metric", "Metric"),
@@ -216,9 +223,10 @@ class DataHunterApp(App[None]):
             self._series_token.cancel()
         self._series_token = CancelToken()
         chart = self.query_one(SeriesChart)
-        chart.border_title = f"{ctx.metric} by {ctx.granularity}" + (
-            "" if ctx.within.is_root else f" · {ctx.within.label()}"
-        )
+        title = f"{ctx.metric} by {ctx.granularity}"
+        if not ctx.within.is_root:
+            title += f" · {ctx.within.label()}"
+        chart.border_title = Content(title)  # plain text: data values are never markup
         self._load_series(self._series_request, ctx, self._series_token)
 
     @work(thread=True, exclusive=True, group="series", exit_on_error=False)

@@ -343,6 +343,8 @@ class SegmentTree(Tree[NodeData]):
         if node.data.kind == "more":
             self._more(node)
         elif node.allow_expand and not node.is_expanded:
+            if node.data.kind == "segment":
+                self._load(node)  # the placeholder shows at once
             node.expand()
         elif node.is_expanded and node.children:
             self.action_cursor_down()
