@@ -561,3 +561,61 @@ async def test_80x24_hides_the_selection_until_m(demo_db: str) -> None:
         assert pane.region.width == 0
         tree = app.query_one(SegmentTree)
         assert tree.region.height >= 6
+
+
+# --- the planted anomalies, keystroke by keystroke ------------------------------------------
+
+LSB = "left_square_bracket"
+
+# (metric, anomaly, end, keys after opening with flags, keys after opening bare, cause)
+PATHS = [
+    ("sessions", D(2025, 3, 18), None, [], [LSB] * 4 + ["enter"], seg(country="BR")),
+    ("sessions", D(2025, 5, 20), D(2025, 5, 22), ["l", "l"], [LSB] * 3 + ["enter", "l", "l"],
+     seg(device="ios", app_version="4.2")),
+    ("revenue", D(2025, 7, 8), None, ["l", "l", "l", "l"],
+     ["m", "down", "enter", LSB, LSB, "enter", "l", "l", "l", "l"],
+     seg(country="US", channel="email", plan="paid")),
+    ("sessions", D(2025, 10, 14), D(2025, 10, 16), [], [LSB] * 2 + ["enter"],
+     seg(channel="tiktok")),
+    ("sessions", D(2025, 11, 18), D(2025, 11, 19), [], [LSB, "enter"], seg(country="IN")),
+]  # fmt: skip
+
+
+async def press_settled(pilot: Pilot, keys: list[str]) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+@pytest.mark.parametrize(("metric", "start", "end", "keys", "_bare", "cause"), PATHS)
+async def test_planted_cause_reached_from_flags(
+    demo_db: str, metric: str, start: dt.date, end: dt.date | None, keys: list[str],
+    _bare: list[str], cause: Segment,
+) -> None:  # fmt: skip
+    app = DataHunterApp.open(demo_db, metric=metric, anomaly_date=start, anomaly_end=end)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press_settled(pilot, keys)
+        tree = app.query_one(SegmentTree)
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.segment == cause
+        assert app.query_one(Details).segment == cause
+
+
+@pytest.mark.parametrize(("metric", "start", "end", "_flags", "keys", "cause"), PATHS)
+async def test_planted_cause_reached_from_a_bare_start(
+    demo_db: str, metric: str, start: dt.date, end: dt.date | None, _flags: list[str],
+    keys: list[str], cause: Segment,
+) -> None:  # fmt: skip
+    app = DataHunterApp.open(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press_settled(pilot, keys)
+        assert app.metric == metric
+        assert app.context is not None
+        anomaly = app.context.windows.anomaly
+        assert (anomaly.start, anomaly.end) == (start, end or start)
+        tree = app.query_one(SegmentTree)
+        assert app.focused is tree
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.segment == cause

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from data_hunter.engine import Cancelled, CancelToken, Engine, Series
@@ -128,6 +129,7 @@ class DataHunterApp(App[None]):
         self._series_key: tuple[object, ...] | None = None
         self._series_request = 0
         self._series_token: CancelToken | None = None
+        self._focus_before_selection: Widget | None = None
         # Fail before the first frame when the flags cannot make an analysis.
         self._resolve()
 
@@ -353,14 +355,19 @@ class DataHunterApp(App[None]):
 
     def _open_selection(self, target: str) -> None:
         pane = self.query_one(SelectionPane)
+        if self.focused is not None and self.focused not in pane.query("*"):
+            self._focus_before_selection = self.focused
         pane.add_class("-open")
         self.query_one(target).focus()
 
     def _close_selection(self) -> None:
+        """Back to the pane you were in before ``m`` / ``d`` (the tree by default)."""
         pane = self.query_one(SelectionPane)
-        if pane.has_class("-open"):
-            pane.remove_class("-open")
-            self.query_one(SegmentTree).focus()
+        pane.remove_class("-open")
+        if self.focused is not None and self.focused in pane.query("*"):
+            before = self._focus_before_selection
+            (before if before is not None and before.is_attached else
+             self.query_one(SegmentTree)).focus()  # fmt: skip
 
     def action_pick_metric(self) -> None:
         self._open_selection("#metric-list")
@@ -374,7 +381,9 @@ class DataHunterApp(App[None]):
         self.notify(f"Granularity: {self.granularity}", timeout=2)
 
     def action_go_back(self) -> None:
-        if self.query_one(SelectionPane).has_class("-open"):
+        pane = self.query_one(SelectionPane)
+        in_pane = self.focused is not None and self.focused in pane.query("*")
+        if pane.has_class("-open") or in_pane:
             self._close_selection()
             return
         if not self.path:
