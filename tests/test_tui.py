@@ -345,6 +345,33 @@ async def test_t_groups_children_by_dimension(demo_db: str) -> None:
         assert children_of(tree.root)[0].kind == "segment"
 
 
+async def test_grouping_keeps_the_cursor_on_its_segment(demo_db: str) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(SegmentTree)
+        await pilot.press("j")  # plan=free
+        await pilot.press("t")
+        await settle(pilot)
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.segment == seg(plan="free")
+        assert tree.cursor_node.parent is not None
+        assert tree.cursor_node.parent.data is not None
+        assert tree.cursor_node.parent.data.dimension == "plan"
+
+
+async def test_typed_ahead_expand_steps_in_after_loading(demo_db: str) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(SegmentTree)
+        tree.action_expand()
+        tree.action_expand()  # before the children arrived
+        await settle(pilot)
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.segment == seg(country="BR", plan="free")
+
+
 async def test_drill_in_and_back(demo_db: str, engine: Engine) -> None:
     app = triage(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -105,6 +105,7 @@ class SegmentTree(Tree[NodeData]):
         self._restore_expanded: set[Segment] = set()
         self._restore_cursor: Segment | None = None
         self._find_text = ""
+        self._descend_after_load: TreeNode[NodeData] | None = None
 
     # --- building ---------------------------------------------------------------------
 
@@ -223,12 +224,17 @@ class SegmentTree(Tree[NodeData]):
             )
             if wanted is None or (pending is not None and not deeper):
                 self._restore_cursor = None
-                first = next((c for c in node.children if c.data and c.data.kind == "segment"),
+                kinds = ("segment", "dimension")
+                first = next((c for c in node.children if c.data and c.data.kind in kinds),
                              None)  # fmt: skip
                 self._move_to(first or node)
         if not node.children:
             node.add_leaf(Text("no sub-segments: every dimension is fixed", style="dim"),
                           data=NodeData("message", data.segment))  # fmt: skip
+        if self._descend_after_load is node:
+            self._descend_after_load = None
+            if self.cursor_node is node and node.children:
+                self._move_to(node.children[0])
 
     def _populate(self, node: TreeNode[NodeData], groups: dict[str, list[SegmentStats]]) -> None:
         assert node.data is not None
@@ -243,9 +249,15 @@ class SegmentTree(Tree[NodeData]):
                 label = Text(no_wrap=True)
                 label.append(dim, style="bold")
                 label.append(f"  ({count})", style="dim")
-                node.add(label, data=NodeData("dimension", node.data.segment, node.data.stats,
-                                              remaining=stats, dimension=dim),
-                         allow_expand=bool(stats))  # fmt: skip
+                dim_node = node.add(label, data=NodeData("dimension", node.data.segment,
+                                                         node.data.stats, remaining=stats,
+                                                         dimension=dim),
+                                    allow_expand=bool(stats))  # fmt: skip
+                if self._restore_cursor is not None and any(
+                    st.segment == self._restore_cursor for st in stats
+                ):
+                    self._restore_expanded.add(node.data.segment)  # keeps the restore pending
+                    dim_node.expand()
         else:
             merged = [s for stats in groups.values() for s in stats]
             merged.sort(key=lambda s: -abs(s.contribution))  # stable: dimension order on ties
@@ -346,6 +358,10 @@ class SegmentTree(Tree[NodeData]):
             if node.data.kind == "segment":
                 self._load(node)  # the placeholder shows at once
             node.expand()
+            if node.data.loading:
+                self._descend_after_load = None
+        elif node.data.loading:
+            self._descend_after_load = node  # typed ahead: step in once the children arrive
         elif node.is_expanded and node.children:
             self.action_cursor_down()
 
