@@ -71,8 +71,9 @@ class _SeriesLoaded(Message):
 
 
 class _CountsLoaded(Message):
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, generation: int, counts: dict[str, int]) -> None:
         super().__init__()
+        self.generation = generation
         self.counts = counts
 
 
@@ -168,7 +169,6 @@ class DataHunterApp(App[None]):
         self.sub_title = self._source_label()
         self.query_one(SelectionPane).show_choice(self.metric, self.granularity)
         self.analyse()
-        self._load_counts(self.engine)
         if self.options.triage:
             self.query_one(SegmentTree).focus()
         else:
@@ -213,6 +213,7 @@ class DataHunterApp(App[None]):
         self.query_one(SeriesChart).set_windows(windows)
         self.query_one(SegmentTree).show_context(ctx)
         self._refresh_series(ctx)
+        self._load_counts(self.generation, ctx)
         return True
 
     def _refresh_series(self, ctx: ViewContext) -> None:
@@ -260,18 +261,19 @@ class DataHunterApp(App[None]):
                 chart.set_cursor_date(self.context.windows.anomaly.start)
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
-    def _load_counts(self, engine: Engine) -> None:
+    def _load_counts(self, generation: int, ctx: ViewContext) -> None:
+        """Distinct values per dimension in the analysed windows (from the window cache)."""
         try:
-            windows = self._resolve()
-            cube = engine.cube(windows, engine.schema.dimensions)
+            cube = ctx.engine.cube(ctx.windows, ctx.engine.schema.dimensions)
         except Exception:
-            return  # counts are a nicety; the analysis reports real errors
+            return  # counts are a nicety; the tree reports real errors
         counts = {d: len(labels) for d, labels in zip(cube.dimensions, cube.labels, strict=True)}
-        self.post_message(_CountsLoaded(counts))
+        self.post_message(_CountsLoaded(generation, counts))
 
     @on(_CountsLoaded)
     def _counts_loaded(self, event: _CountsLoaded) -> None:
-        self.query_one(SelectionPane).show_counts(event.counts)
+        if event.generation == self.generation:
+            self.query_one(SelectionPane).show_counts(event.counts)
 
     # --- messages from the panes ------------------------------------------------------
 
@@ -472,7 +474,6 @@ class DataHunterApp(App[None]):
         self.engine = event.engine
         self._series_key = None
         self.analyse()
-        self._load_counts(self.engine)
         self.notify(f"Reloaded: {self.engine.schema.row_count:,} rows", timeout=3)
         self.call_later(old.close)
 

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         app = DataHunterApp(engine, options)  # validates metric and windows
         app.run(mouse=not args.no_mouse)
+        if app.engine is not engine:  # reloaded with r
+            app.engine.close()
     finally:
         engine.close()
     return 0

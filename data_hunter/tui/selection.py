@@ -46,12 +46,12 @@ class SelectionPane(VerticalScroll):
         self.metrics = list(metrics)
         self.all_dimensions = list(dimensions)
         self.chosen = set(chosen_dimensions)
-        self._quiet = 0
 
     def compose(self) -> ComposeResult:
         yield Label("Metric (m)", classes="pane-label")
         yield OptionList(*[Option(Text(m), id=m) for m in self.metrics], id="metric-list")
         yield Label("Dimensions (d)", classes="pane-label")
+        yield Label("values in the windows", classes="pane-hint")
         yield SelectionList[str](
             *[Selection(Text(d), d, d in self.chosen) for d in self.all_dimensions],
             id="dimension-list",
@@ -72,22 +72,11 @@ class SelectionPane(VerticalScroll):
     def show_counts(self, counts: Mapping[str, int]) -> None:
         """Label each dimension with its number of distinct values."""
         dims = self.query_one("#dimension-list", SelectionList)
-        self._quiet += 1
-        try:
-            selected = set(dims.selected)
-            highlighted = dims.highlighted
-            dims.clear_options()
-            for d in self.all_dimensions:
-                label = Text(d)
-                if d in counts:
-                    label.append(f" ({counts[d]})", style="dim")
-                dims.add_option(Selection(label, d, d in selected))
-            dims.highlighted = highlighted
-        finally:
-            self.call_after_refresh(self._unquiet)
-
-    def _unquiet(self) -> None:
-        self._quiet = max(0, self._quiet - 1)
+        for i, d in enumerate(self.all_dimensions):
+            label = Text(d)
+            if d in counts:
+                label.append(f" ({counts[d]})", style="dim")
+            dims.replace_option_prompt_at_index(i, label)
 
     @on(OptionList.OptionSelected, "#metric-list")
     def _metric(self, event: OptionList.OptionSelected) -> None:
@@ -104,8 +93,6 @@ class SelectionPane(VerticalScroll):
     @on(SelectionList.SelectedChanged, "#dimension-list")
     def _dimensions(self, event: SelectionList.SelectedChanged) -> None:
         event.stop()
-        if self._quiet:
-            return
         selected = set(event.selection_list.selected)
         ordered = tuple(d for d in self.all_dimensions if d in selected)
         self.post_message(self.DimensionsChanged(ordered))
