@@ -18,6 +18,7 @@ from data_hunter.demo import write_demo
 from data_hunter.engine import Engine
 from data_hunter.segment import ROOT, Segment
 from data_hunter.tui.app import DataHunterApp
+from data_hunter.tui.bars import column_ranges
 from data_hunter.tui.details import Details
 from data_hunter.tui.help_screen import HelpScreen
 from data_hunter.tui.segment_tree import NodeData, SegmentTree
@@ -277,6 +278,18 @@ async def test_an_impossible_window_is_an_error_not_a_crash(demo_db: str) -> Non
         assert chart.cursor == 1
 
 
+async def test_clicking_the_chart_moves_the_cursor(demo_db: str) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        chart = app.query_one(SeriesChart)
+        gutter, plot = chart._layout
+        await pilot.click(SeriesChart, offset=(gutter + 1, 2))  # +1: the border
+        assert chart.cursor == 0  # the first column shows the first periods
+        await pilot.click(SeriesChart, offset=(gutter + 1 + plot - 1, 2))
+        assert chart.cursor == column_ranges(len(chart.periods), plot)[-1][0]
+
+
 async def test_escape_cancels_a_half_marked_window(demo_db: str) -> None:
     app = triage(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -509,8 +522,12 @@ async def test_a_newer_selection_supersedes_a_stale_one(demo_db: str, engine: En
     app = triage(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        tree = app.query_one(SegmentTree)
         app.set_metric("revenue")  # two selections back to back, no waiting in between
+        stale_tokens = list(tree._tokens)
+        assert stale_tokens and not any(t.cancelled for t in stale_tokens)
         app.set_metric("errors")
+        assert all(t.cancelled for t in stale_tokens)  # the stale query is interrupted
         await settle(pilot)
         tree = app.query_one(SegmentTree)
         windows = engine.windows("day", D(2025, 3, 18))

@@ -14,13 +14,14 @@ from typing import ClassVar
 import numpy as np
 from rich.console import Group
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
 from data_hunter.render import number
 from data_hunter.tui import unusual
-from data_hunter.tui.bars import Span, bar_rows, marker_row
+from data_hunter.tui.bars import Span, bar_rows, column_ranges, marker_row
 from data_hunter.windows import Granularity, WindowPair, period_start
 
 
@@ -66,6 +67,7 @@ class SeriesChart(Widget, can_focus=True):
         self.pending: tuple[str, int] | None = None
         self.extra_spans: list[Span] = []
         self.message = "loading…"
+        self._layout = (0, 0)
 
     # --- data -------------------------------------------------------------------------
 
@@ -213,6 +215,20 @@ class SeriesChart(Widget, can_focus=True):
         self.pending = None
         self.refresh()
 
+    def on_click(self, event: events.Click) -> None:
+        """Clicking a bar puts the cursor on its period."""
+        gutter, plot = self._layout
+        if self.compact or not self.periods or plot <= 0:
+            return
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        col = offset.x - gutter
+        if 0 <= col < plot:
+            lo, _ = column_ranges(len(self.periods), plot)[col]
+            self.cursor = lo
+            self.refresh()
+
     # --- drawing ----------------------------------------------------------------------
 
     def render(self) -> Group:
@@ -226,6 +242,7 @@ class SeriesChart(Widget, can_focus=True):
         extra = 3 if not self.compact else 2 if height >= 4 else 1
         bar_height = max(height - extra, 1)
         spans = self.spans()
+        self._layout = (gutter, plot)
         rows, ranges = bar_rows(
             self.values, plot, bar_height, reference=self.reference, spans=spans,
             cursor=None if self.compact else self.cursor,
