@@ -290,6 +290,19 @@ async def test_clicking_the_chart_moves_the_cursor(demo_db: str) -> None:
         assert chart.cursor == column_ranges(len(chart.periods), plot)[-1][0]
 
 
+async def test_escape_on_the_chart_goes_back_when_nothing_is_half_marked(demo_db: str) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.within == seg(country="BR")
+        app.query_one(SeriesChart).focus()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.within == ROOT
+
+
 async def test_escape_cancels_a_half_marked_window(demo_db: str) -> None:
     app = triage(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
