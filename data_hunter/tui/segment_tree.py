@@ -27,7 +27,7 @@ from data_hunter.tui.labels import added_condition, segment_label, total_label
 
 Kind = Literal["root", "segment", "dimension", "more", "loading", "message"]
 BATCH = 15
-NAME_WIDTH = 26
+NAME_WIDTH = 22
 
 
 @dataclass
