@@ -203,6 +203,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default="demo.db", help="where to write (default: demo.db)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--list", action="store_true", help="list the planted anomalies and exit")
+
+    p = sub.add_parser(
+        "tui",
+        help="explore interactively in the terminal",
+        description="Open the interactive triage view (read-only): the metric over time with "
+        "the anomaly window marked, and a tree of the segments that changed most. Without DB, "
+        "opens the built-in demo. Press ? inside for keys.",
+        epilog=_examples("""
+            data-hunter tui                    # the built-in demo
+            data-hunter tui demo.db --metric revenue --time-dimension day \\
+                --anomaly-date 2025-07-08
+            data-hunter tui events.parquet --dimensions country,device --no-mouse
+        """),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("db", nargs="?", help="DuckDB file, or a Parquet/CSV file or glob "
+                   "(default: the built-in demo)")  # fmt: skip
+    _add_window_args(p, required=False)
+    p.add_argument("--table", help="table to read (default: records)")
+    p.add_argument("--date-column", help="date column (default: session_date)")
+    p.add_argument(
+        "--dimensions", help="comma-separated dimension columns (default: every text column)"
+    )
+    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     return parser
 
 
@@ -332,11 +356,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    from data_hunter.tui.launch import run
+
+    return run(args)
+
+
 COMMANDS = {
     "attribute": cmd_attribute,
     "explain": cmd_explain,
     "detect": cmd_detect,
     "demo": cmd_demo,
+    "tui": cmd_tui,
 }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from data_hunter.errors import DataHunterError
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # bump whenever the generated data changes: it names the cached file
 START = dt.date(2025, 1, 1)
 DAYS = 365
 ROWS_PER_DAY = 1500

@@ -1,0 +1,55 @@
+"""``data-hunter tui``: check the flags and open the database, then start the app.
+
+Everything that can fail on bad input happens before Textual is imported, so the user gets a
+one-line error (exit 2) instead of a half-drawn screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from data_hunter.errors import DataHunterError
+
+
+def run(args: argparse.Namespace) -> int:
+    from data_hunter.engine import Engine
+    from data_hunter.windows import parse_date, parse_granularity
+
+    granularity = parse_granularity(args.time_dimension or "day")
+
+    def date(value: str | None, flag: str) -> dt.date | None:
+        return parse_date(value, flag) if value else None
+
+    anomaly_date = date(args.anomaly_date, "--anomaly-date")
+    anomaly_end = date(args.anomaly_end, "--anomaly-end")
+    baseline_start = date(args.baseline_start, "--baseline-start")
+    baseline_end = date(args.baseline_end, "--baseline-end")
+    if anomaly_date is None and (anomaly_end or baseline_start or baseline_end):
+        raise DataHunterError("--anomaly-end and --baseline-* need --anomaly-date")
+    dimensions = None
+    if args.dimensions is not None:
+        dimensions = tuple(p.strip() for p in args.dimensions.split(",") if p.strip())
+        if not dimensions:
+            raise DataHunterError("--dimensions is empty")
+    db = args.db
+    if db is None:
+        from data_hunter.demo import ensure_demo
+
+        db = str(ensure_demo())
+    engine = Engine.open(db, args.table, args.date_column, dimensions)
+    try:
+        from data_hunter.tui.app import DataHunterApp, Options
+
+        options = Options(
+            db=db, table=args.table, date_column=args.date_column, dimensions=dimensions,
+            metric=args.metric, granularity=granularity, anomaly_date=anomaly_date,
+            anomaly_end=anomaly_end, baseline_start=baseline_start, baseline_end=baseline_end,
+        )  # fmt: skip
+        app = DataHunterApp(engine, options)  # validates metric and windows
+        app.run(mouse=not args.no_mouse)
+        if app.engine is not engine:  # reloaded with r
+            app.engine.close()
+    finally:
+        engine.close()
+    return 0

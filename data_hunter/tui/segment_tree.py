@@ -1,0 +1,491 @@
+"""The segment tree: the scope's total at the root, sub-segments loaded lazily on expand.
+
+Children come from ``Engine.children`` in a thread worker; each load is tagged with the
+tree's epoch (bumped whenever the tree is rebuilt) so a late result never lands in a newer
+tree. Long lists show a batch and a "… N more" node; ``t`` groups children by dimension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from data_hunter.attribution import total_stats
+from data_hunter.engine import Cancelled, CancelToken
+from data_hunter.errors import DataHunterError
+from data_hunter.segment import Segment, SegmentStats
+from data_hunter.sql import where_clause_for_user
+from data_hunter.tui.context import ViewContext
+from data_hunter.tui.labels import added_condition, segment_label, total_label
+
+Kind = Literal["root", "segment", "dimension", "more", "loading", "message"]
+BATCH = 15
+NAME_WIDTH = 22
+
+
+@dataclass
+class NodeData:
+    kind: Kind
+    segment: Segment
+    stats: SegmentStats | None = None
+    loaded: bool = False
+    loading: bool = False
+    remaining: list[SegmentStats] = field(default_factory=list)
+    dimension: str | None = None
+    name_width: int = 12
+
+
+class SegmentTree(Tree[NodeData]):
+    """Ranked sub-segments of the current scope."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("right,l,space", "expand", "Expand"),
+        Binding("left,h", "collapse", "Collapse", show=False),
+        Binding("enter", "drill", "Drill in"),
+        Binding("t", "toggle_grouping", "Group"),
+        Binding("y", "copy", "Copy SQL"),
+        Binding("n", "next_match", "Next match", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor is on ``segment`` (``stats`` may be None while loading)."""
+
+        def __init__(self, segment: Segment, stats: SegmentStats | None) -> None:
+            super().__init__()
+            self.segment = segment
+            self.stats = stats
+
+    class DrillRequested(Message):
+        def __init__(self, segment: Segment) -> None:
+            super().__init__()
+            self.segment = segment
+
+    class Loaded(Message):
+        """The scope's own numbers arrived (the root node is ready)."""
+
+        def __init__(self, total: SegmentStats) -> None:
+            super().__init__()
+            self.total = total
+
+    class _ChildrenLoaded(Message):
+        def __init__(
+            self,
+            epoch: int,
+            node: TreeNode[NodeData],
+            total: SegmentStats | None,
+            groups: dict[str, list[SegmentStats]] | None,
+            error: str | None = None,
+        ) -> None:
+            super().__init__()
+            self.epoch = epoch
+            self.node = node
+            self.total = total
+            self.groups = groups
+            self.error = error
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("no data yet"), id=id)
+        self.auto_expand = False
+        self.guide_depth = 2
+        self.context: ViewContext | None = None
+        self.grouped = False
+        self.total: SegmentStats | None = None
+        self.pinned: list[SegmentStats] = []
+        self._epoch = 0
+        self._tokens: list[CancelToken] = []
+        self._restore_expanded: set[Segment] = set()
+        self._restore_cursor: Segment | None = None
+        self._find_text = ""
+        self._descend_after_load: TreeNode[NodeData] | None = None
+
+    # --- building ---------------------------------------------------------------------
+
+    def show_context(self, context: ViewContext, pinned: list[SegmentStats] | None = None) -> None:
+        """Rebuild for a new analysis; keeps expanded segments and the cursor when the scope is
+        the same (a new metric, granularity or window keeps your place).
+
+        ``pinned`` is the seam for detected root causes: shown first under the root.
+        """
+        old = self.context
+        if old is not None and old.within == context.within:
+            self._remember()
+        else:
+            self._restore_expanded, self._restore_cursor = set(), None
+        self.context = context
+        self.pinned = list(pinned or [])
+        self._rebuild()
+
+    def _remember(self) -> None:
+        expanded: set[Segment] = set()
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node.is_expanded and node.data is not None and node.data.kind == "segment":
+                expanded.add(node.data.segment)
+            stack.extend(node.children)
+        self._restore_expanded = expanded
+        cursor = self.cursor_node
+        segment_here = (
+            cursor is not None and cursor.data is not None and cursor.data.kind == "segment"
+        )
+        self._restore_cursor = cursor.data.segment if segment_here else None  # type: ignore[union-attr]
+
+    def _rebuild(self) -> None:
+        self.cancel_loads()
+        self._epoch += 1
+        ctx = self.context
+        if ctx is None:
+            return
+        self.clear()
+        self.total = None
+        self.root.data = NodeData("root", ctx.within)
+        self.root.set_label(Text(f"{ctx.within.label()}  loading…"))
+        self._load(self.root)
+        self.root.expand()
+
+    def cancel_loads(self) -> None:
+        for token in self._tokens:
+            token.cancel()
+        self._tokens.clear()
+        self.workers.cancel_group(self, "segment-loads")
+
+    def _load(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        if data is None or data.loaded or data.loading or self.context is None:
+            return
+        data.loading = True
+        node.add_leaf(Text("loading…", style="italic dim"), data=NodeData("loading", data.segment))
+        token = CancelToken()
+        self._tokens.append(token)
+        self._load_worker(self._epoch, node, self.context, token)
+
+    @work(thread=True, group="segment-loads", exit_on_error=False)
+    def _load_worker(
+        self, epoch: int, node: TreeNode[NodeData], ctx: ViewContext, token: CancelToken
+    ) -> None:
+        assert node.data is not None
+        parent = node.data.segment
+        try:
+            total = None
+            if node.data.kind == "root":
+                leaves = ctx.engine.cube(ctx.windows, ctx.dimensions, token).leaves(ctx.metric)
+                total = total_stats(leaves, ctx.within)
+            groups = ctx.engine.children(
+                ctx.metric, ctx.windows, parent, ctx.within, ctx.dimensions, token
+            )
+        except Cancelled:
+            return
+        except DataHunterError as exc:
+            self.post_message(self._ChildrenLoaded(epoch, node, None, None, str(exc)))
+            return
+        except Exception as exc:  # a bug: say so, keep running
+            message = f"{type(exc).__name__}: {exc}"
+            self.post_message(self._ChildrenLoaded(epoch, node, None, None, message))
+            return
+        self.post_message(self._ChildrenLoaded(epoch, node, total, groups))
+
+    @on(_ChildrenLoaded)
+    def _children_loaded(self, event: _ChildrenLoaded) -> None:
+        event.stop()
+        if event.epoch != self._epoch or self.context is None:
+            return  # stale: the tree was rebuilt since
+        node = event.node
+        data = node.data
+        assert data is not None
+        data.loading = False
+        node.remove_children()
+        if event.error is not None or event.groups is None:
+            node.add_leaf(Text(f"failed: {event.error}", style="red"),
+                          data=NodeData("message", data.segment))  # fmt: skip
+            self.notify(event.error or "failed", severity="error", markup=False)
+            return
+        data.loaded = True
+        if event.total is not None:
+            self.total = event.total
+            data.stats = event.total
+            name = "All" if self.context.within.is_root else self.context.within.label()
+            node.set_label(total_label(name, self.context.metric, event.total))
+            self.post_message(self.Loaded(event.total))
+        wanted = self._restore_cursor
+        self._populate(node, event.groups)
+        if node is self.root:
+            pending = self._restore_cursor
+            deeper = pending is not None and any(
+                s.contains(pending) for s in self._restore_expanded
+            )
+            if wanted is None or (pending is not None and not deeper):
+                self._restore_cursor = None
+                kinds = ("segment", "dimension")
+                first = next((c for c in node.children if c.data and c.data.kind in kinds),
+                             None)  # fmt: skip
+                self._move_to(first or node)
+        if not node.children:
+            node.add_leaf(Text("no sub-segments: every dimension is fixed", style="dim"),
+                          data=NodeData("message", data.segment))  # fmt: skip
+        if self._descend_after_load is node:
+            self._descend_after_load = None
+            if self.cursor_node is node and node.children:
+                self._move_to(node.children[0])
+
+    def _populate(self, node: TreeNode[NodeData], groups: dict[str, list[SegmentStats]]) -> None:
+        assert node.data is not None
+        if node.data.kind == "root" and self.pinned:
+            pinned_node = node.add(Text("root causes", style="bold"),
+                                   data=NodeData("dimension", node.data.segment,
+                                                 remaining=list(self.pinned)))  # fmt: skip
+            pinned_node.expand()
+        if self.grouped:
+            for dim, stats in groups.items():
+                count = f"{len(stats)} value" + ("" if len(stats) == 1 else "s")
+                label = Text(no_wrap=True)
+                label.append(dim, style="bold")
+                label.append(f"  ({count})", style="dim")
+                dim_node = node.add(label, data=NodeData("dimension", node.data.segment,
+                                                         node.data.stats, remaining=stats,
+                                                         dimension=dim),
+                                    allow_expand=bool(stats))  # fmt: skip
+                if self._restore_cursor is not None and any(
+                    st.segment == self._restore_cursor for st in stats
+                ):
+                    self._restore_expanded.add(node.data.segment)  # keeps the restore pending
+                    dim_node.expand()
+        else:
+            merged = [s for stats in groups.values() for s in stats]
+            merged.sort(key=lambda s: -abs(s.contribution))  # stable: dimension order on ties
+            self._add_batch(node, merged)
+
+    def _can_expand(self, segment: Segment) -> bool:
+        ctx = self.context
+        return ctx is not None and any(d not in segment.dimensions for d in ctx.dimensions)
+
+    def _add_batch(
+        self,
+        node: TreeNode[NodeData],
+        items: list[SegmentStats],
+        before: TreeNode[NodeData] | None = None,
+    ) -> None:
+        assert node.data is not None
+        parent_segment = node.data.segment
+        batch, rest = items[:BATCH], items[BATCH:]
+        if before is None:
+            names = [added_condition(s.segment, parent_segment) for s in batch]
+            node.data.name_width = min(NAME_WIDTH, max([len(n) for n in names] + [6]))
+        width = node.data.name_width
+        restore_cursor: TreeNode[NodeData] | None = None
+        for s in batch:
+            name = added_condition(s.segment, parent_segment)
+            child = node.add(segment_label(name, s, width),
+                             data=NodeData("segment", s.segment, s), before=before,
+                             allow_expand=self._can_expand(s.segment))  # fmt: skip
+            if s.segment in self._restore_expanded:
+                self._restore_expanded.discard(s.segment)
+                child.expand()
+            if s.segment == self._restore_cursor:
+                restore_cursor = child
+        if rest:
+            more = Text(f"… {len(rest)} more (enter)", style="dim italic")
+            if before is not None:
+                before.set_label(more)
+                assert before.data is not None
+                before.data.remaining = rest
+            else:
+                node.add_leaf(more, data=NodeData("more", parent_segment, remaining=rest))
+        elif before is not None:
+            before.remove()
+        if restore_cursor is not None:
+            self._restore_cursor = None
+            self._move_to(restore_cursor)
+
+    def _expand_dimension(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        assert data is not None
+        if data.loaded:
+            return
+        data.loaded = True
+        items, data.remaining = data.remaining, []
+        self._add_batch(node, items)
+
+    # --- events -----------------------------------------------------------------------
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        event.stop()
+        data = event.node.data
+        if data is None:
+            return
+        if data.kind == "dimension":
+            self._expand_dimension(event.node)
+        elif data.kind in ("segment", "root"):
+            self._load(event.node)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        event.stop()
+        self._post_highlight(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        event.stop()
+
+    def _post_highlight(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        if data is None:
+            return
+        if data.kind in ("segment", "root"):
+            self.post_message(self.Highlighted(data.segment, data.stats))
+        elif node.parent is not None and node.parent.data is not None:
+            self.post_message(self.Highlighted(node.parent.data.segment, node.parent.data.stats))
+
+    # --- actions ----------------------------------------------------------------------
+
+    def _more(self, node: TreeNode[NodeData]) -> None:
+        assert node.data is not None and node.parent is not None
+        self._add_batch(node.parent, node.data.remaining, before=node)
+
+    def action_expand(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        if node.data.kind == "more":
+            self._more(node)
+        elif node.allow_expand and not node.is_expanded:
+            if node.data.kind == "segment":
+                self._load(node)  # the placeholder shows at once
+            node.expand()
+            if node.data.loading:
+                self._descend_after_load = None
+        elif node.data.loading:
+            self._descend_after_load = node  # typed ahead: step in once the children arrive
+        elif node.is_expanded and node.children:
+            self.action_cursor_down()
+
+    def action_collapse(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children and not node.is_root:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)
+
+    def action_drill(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        kind = node.data.kind
+        if kind == "more":
+            self._more(node)
+        elif kind == "dimension":
+            node.toggle()
+        elif kind == "segment":
+            self.post_message(self.DrillRequested(node.data.segment))
+
+    def action_toggle_grouping(self) -> None:
+        self.grouped = not self.grouped
+        self._remember()
+        self._rebuild()
+        how = "by dimension" if self.grouped else "ranked across dimensions"
+        self.notify(f"Children grouped {how}", timeout=2)
+
+    def current_segment(self) -> Segment | None:
+        node = self.cursor_node
+        while node is not None and node.data is not None and node.data.kind not in (
+            "segment", "root",
+        ):  # fmt: skip
+            node = node.parent
+        return node.data.segment if node is not None and node.data is not None else None
+
+    def action_copy(self) -> None:
+        segment = self.current_segment()
+        if segment is None:
+            return
+        clause = where_clause_for_user(segment.conditions)
+        self.app.copy_to_clipboard(clause)
+        self.notify(f"Copied: {clause}", title="WHERE clause", markup=False)
+
+    # --- find -------------------------------------------------------------------------
+
+    def _all_nodes(self) -> list[TreeNode[NodeData]]:
+        out: list[TreeNode[NodeData]] = []
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(node.children))
+        return out
+
+    def _matches(self, text: str) -> list[TreeNode[NodeData]]:
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        found = []
+        for node in self._all_nodes():
+            data = node.data
+            if data is None or data.kind not in ("segment", "dimension"):
+                continue
+            hay = data.segment.label() if data.kind == "segment" else (data.dimension or "")
+            if needle in hay.lower():
+                found.append(node)
+        return found
+
+    def find(self, text: str, forward_from_cursor: bool = False) -> int:
+        """Move to the first (or next) loaded node whose segment matches ``text``."""
+        self._find_text = text
+        matches = self._matches(text)
+        if not matches:
+            return 0
+        target = matches[0]
+        if forward_from_cursor and self.cursor_node in matches:
+            i = matches.index(self.cursor_node)
+            target = matches[(i + 1) % len(matches)]
+        self._reveal(target)
+        return len(matches)
+
+    def _reveal(self, node: TreeNode[NodeData]) -> None:
+        parent = node.parent
+        while parent is not None:
+            if not parent.is_expanded:
+                parent.expand()
+            parent = parent.parent
+        self._move_to(node)
+
+    def _move_to(self, node: TreeNode[NodeData]) -> None:
+        """Put the cursor on ``node`` once it is laid out, and tell the details pane."""
+
+        def move() -> None:
+            self.move_cursor(node)
+            self._post_highlight(node)
+
+        self.call_after_refresh(move)
+
+    def action_next_match(self) -> None:
+        if not self._find_text:
+            self.notify("Nothing to find yet: press / first", timeout=2)
+            return
+        if not self.find(self._find_text, forward_from_cursor=True):
+            self.notify(f"No loaded segment matches {self._find_text!r}", markup=False)
+
+
+def loaded_rows(tree: SegmentTree) -> list[tuple[int, SegmentStats]]:
+    """Every loaded segment below the root, in tree order, with its depth."""
+    out: list[tuple[int, SegmentStats]] = []
+
+    def walk(node: TreeNode[NodeData], depth: int) -> None:
+        for child in node.children:
+            data = child.data
+            if data is None:
+                continue
+            if data.kind == "segment" and data.stats is not None:
+                out.append((depth + 1, data.stats))
+                walk(child, depth + 1)
+            elif data.kind == "dimension":
+                walk(child, depth)
+
+    walk(tree.root, 0)
+    return out

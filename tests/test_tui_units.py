@@ -1,0 +1,79 @@
+"""The TUI's plain-Python parts: chart columns, unusual periods, labels, export."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from data_hunter.segment import Segment, SegmentStats
+from data_hunter.tui import unusual
+from data_hunter.tui.bars import Span, bar_rows, column_of, column_ranges, marker_row
+from data_hunter.tui.labels import added_condition, compact, segment_label, share_bar
+
+
+@given(st.integers(1, 2000), st.integers(1, 300))
+def test_columns_cover_every_period_in_order(n: int, width: int) -> None:
+    ranges = column_ranges(n, width)
+    assert len(ranges) == width
+    shown = set()
+    for lo, hi in ranges:
+        assert 0 <= lo < hi <= n
+        shown.update(range(lo, hi))
+    assert shown == set(range(n))
+    assert [lo for lo, _ in ranges] == sorted(lo for lo, _ in ranges)
+    for p in (0, n // 2, n - 1):
+        lo, hi = ranges[column_of(p, ranges)]
+        assert lo <= p < hi
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=400),
+       st.integers(1, 120), st.integers(1, 6))  # fmt: skip
+def test_bars_never_crash_and_fill_the_width(values: list[float], width: int, h: int) -> None:
+    rows, _ = bar_rows(np.array(values), width, h, cursor=len(values) - 1)
+    assert len(rows) == h
+    assert all(len(r.plain) == width for r in rows)
+
+
+def test_bars_survive_nan_and_flat_series() -> None:
+    rows, _ = bar_rows(np.array([np.nan, 1.0, np.inf * 0]), 10, 2)
+    assert all(len(r.plain) == 10 for r in rows)
+    rows, _ = bar_rows(np.zeros(5), 10, 2)
+    assert all(len(r.plain) == 10 for r in rows)
+
+
+def test_a_one_day_spike_survives_squeezing() -> None:
+    values = np.full(365, 100.0)
+    values[77] = 600.0
+    ref = unusual.reference(values, 7, 4)
+    rows, ranges = bar_rows(values, 60, 1, reference=ref)
+    col = column_of(77, ranges)
+    assert rows[0].plain[col] == "█"
+    assert set(rows[0].plain) - {"█"} == {"▁"}
+
+
+def test_marker_row_reads_without_colour() -> None:
+    ranges = column_ranges(10, 10)
+    row = marker_row(ranges, [Span(0, 3, "baseline"), Span(4, 4, "anomaly")], 9, [6])
+    assert row.plain == "────━ •  ▲"
+
+
+def test_unusual_runs_find_a_spike_and_a_dip() -> None:
+    rng = np.random.default_rng(1)
+    values = 1000 + rng.normal(0, 10, 120)
+    values[50] += 300
+    values[90:93] -= 400
+    runs = unusual.runs(values, "day")
+    assert (50, 50) in runs and (90, 92) in runs
+    assert unusual.runs(np.zeros(50), "day") == []
+    assert unusual.runs(np.array([1.0, 2.0]), "month") == []
+
+
+def test_labels_are_plain_text() -> None:
+    s = SegmentStats(Segment((("tag", "[/x]"),)), 150.0, 50.0, share=0.5)
+    label = segment_label("tag=[/x]", s, 12)
+    assert "tag=[/x]" in label.plain and "+100" in label.plain and "50%" in label.plain
+    assert added_condition(Segment((("a", "1"), ("b", None))), Segment((("a", "1"),))) == "b=(null)"
+    assert share_bar(0.5, 8) == "████    "
+    assert share_bar(None, 4) == "    "
+    assert compact(-1_234_567) == "-1.2M" and compact(0.5) == "+0.5" and compact(0) == "±0"
