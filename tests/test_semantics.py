@@ -195,3 +195,16 @@ def test_anomaly_window_cut_to_data_is_noted(small_db: Path) -> None:
     w = eng.windows("day", d("2024-01-05"), d("2024-01-20"))
     assert (w.anomaly.end, w.anomaly.periods) == (d("2024-01-05"), 1)
     assert w.notes
+
+
+def test_total_distinct_counts_and_cache(small_db: Path) -> None:
+    eng = Engine.open(str(small_db))
+    w = eng.windows("day", d("2024-01-05"))
+    total = eng.total("m", w)
+    assert (total.actual, total.expected) == (28, 13.5)
+    us = eng.total("m", w, Segment((("country", "US"),)))
+    assert (us.actual, us.expected) == (20, 12)
+    assert eng.distinct_counts() == {"country": 2, "device": 2}  # NULL is not counted
+    eng.cube(w)
+    eng.clear_cache()
+    assert eng._cubes == {}
