@@ -25,7 +25,6 @@ from data_hunter.tui.app import DataHunterApp
 from data_hunter.tui.segment_tree import SegmentTree
 
 D = dt.date
-LSB = "left_square_bracket"
 
 
 async def settle(pilot: Pilot) -> None:
@@ -63,7 +62,7 @@ def keys(*names: str) -> Steps:
 STATES: list[tuple[str, dict[str, object], tuple[int, int], Steps]] = [
     ("overview-120x40", {}, (120, 40), keys()),
     ("overview-80x24", {}, (80, 24), keys()),
-    ("unusual-jump-80x24", {}, (80, 24), keys(LSB, LSB, LSB)),
+    ("prev-anomaly-80x24", {}, (80, 24), keys("p")),
     ("triage-br-120x40", {"metric": "sessions", "anomaly_date": D(2025, 3, 18)}, (120, 40),
      keys()),
     ("triage-br-80x24", {"metric": "sessions", "anomaly_date": D(2025, 3, 18)}, (80, 24),
@@ -76,6 +75,9 @@ STATES: list[tuple[str, dict[str, object], tuple[int, int], Steps]] = [
      keys("enter")),
     ("grouped-120x40", {"metric": "sessions", "anomaly_date": D(2025, 11, 18),
                         "anomaly_end": D(2025, 11, 19)}, (120, 40), keys("t", "l")),
+    ("ordered-surprise-120x40", {"metric": "sessions", "anomaly_date": D(2025, 3, 18)},
+     (120, 40), keys("o", "o")),
+    ("weekly-partial-edges-120x40", {"granularity": "week"}, (120, 40), keys()),
     ("help-80x24", {}, (80, 24), keys("question_mark")),
 ]  # fmt: skip
 

@@ -58,6 +58,20 @@ def test_flags_reach_the_app(db: str, runs: list[dict[str, Any]]) -> None:
     assert app.options.triage
 
 
+def test_anomaly_date_auto_and_baseline_reach_the_app(db: str, runs: list[dict[str, Any]]) -> None:
+    assert cli.main(["tui", db, "--anomaly-date", "auto", "--baseline", "same-weekday"]) == 0
+    (call,) = runs
+    app = call["app"]
+    assert app.anomaly is None and app.auto  # the detector chooses once the app runs
+    assert not app.options.triage
+    assert app.options.baseline_kind == "same-weekday"
+    assert app.baseline_kind == "same-weekday"
+    app.anomaly = (dt.date(2025, 3, 18), dt.date(2025, 3, 18))
+    assert app._resolve().kind == "same-weekday"
+    app.granularity = "week"  # g: same-weekday only applies to days
+    assert app._resolve().kind == "previous"
+
+
 def test_without_a_database_opens_the_demo(
     db: str, runs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,6 +97,19 @@ def test_without_a_database_opens_the_demo(
         (["--anomaly-end", "2025-03-01"], "need --anomaly-date"),
         (["--dimensions", " , "], "--dimensions is empty"),
         (["--dimensions", "nope"], "nope"),
+        (["--anomaly-date", "auto", "--anomaly-end", "2025-03-01"], "need --anomaly-date"),
+        (["--baseline", "same-weekday", "--time-dimension", "week"], "needs --time-dimension day"),
+        (
+            [
+                "--anomaly-date",
+                "2025-03-18",
+                "--baseline",
+                "same-weekday",
+                "--baseline-start",
+                "2025-03-01",
+            ],
+            "not both",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -13,7 +13,6 @@ from data_hunter.tui.app import DataHunterApp
 from tests.test_tui import settle
 
 D = dt.date
-LSB = "left_square_bracket"
 BR = {"metric": "sessions", "anomaly_date": D(2025, 3, 18)}
 IOS = {"metric": "sessions", "anomaly_date": D(2025, 5, 20), "anomaly_end": D(2025, 5, 22)}
 
@@ -40,13 +39,15 @@ def steps(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
 CASES = [
     ("overview", {}, (80, 24), ()),
     ("overview", {}, (120, 40), ()),
-    ("unusual-jump", {}, (80, 24), (LSB, LSB)),
+    ("prev-anomaly", {}, (80, 24), ("p",)),
     ("triage-br", BR, (80, 24), ()),
     ("triage-br", BR, (120, 40), ()),
     ("ios-dip-expanded", IOS, (120, 40), ("l", "l")),
     ("drilled-br", BR, (80, 24), ("enter",)),
     ("drilled-br", BR, (120, 40), ("enter",)),
     ("grouped", BR, (120, 40), ("t",)),
+    ("ordered-surprise", BR, (120, 40), ("o", "o")),
+    ("weekly-partial-edges", {"granularity": "week"}, (120, 40), ()),
     ("help", {}, (80, 24), ("question_mark",)),
 ]
 

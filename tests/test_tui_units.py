@@ -1,4 +1,4 @@
-"""The TUI's plain-Python parts: chart columns, unusual periods, labels, export."""
+"""The TUI's plain-Python parts: chart columns, markers, detection adapter, labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data_hunter.segment import Segment, SegmentStats
-from data_hunter.tui import unusual
 from data_hunter.tui.bars import Span, bar_rows, column_of, column_ranges, marker_row
 from data_hunter.tui.labels import added_condition, compact, segment_label, share_bar
 
@@ -45,7 +44,7 @@ def test_bars_survive_nan_and_flat_series() -> None:
 def test_a_one_day_spike_survives_squeezing() -> None:
     values = np.full(365, 100.0)
     values[77] = 600.0
-    ref = unusual.reference(values, 7, 4)
+    ref = np.full(365, 100.0)  # the expectation: the spike is what stands out
     rows, ranges = bar_rows(values, 60, 1, reference=ref)
     col = column_of(77, ranges)
     assert rows[0].plain[col] == "█"
@@ -54,19 +53,8 @@ def test_a_one_day_spike_survives_squeezing() -> None:
 
 def test_marker_row_reads_without_colour() -> None:
     ranges = column_ranges(10, 10)
-    row = marker_row(ranges, [Span(0, 3, "baseline"), Span(4, 4, "anomaly")], 9, [6])
-    assert row.plain == "────━ •  ▲"
-
-
-def test_unusual_runs_find_a_spike_and_a_dip() -> None:
-    rng = np.random.default_rng(1)
-    values = 1000 + rng.normal(0, 10, 120)
-    values[50] += 300
-    values[90:93] -= 400
-    runs = unusual.runs(values, "day")
-    assert (50, 50) in runs and (90, 92) in runs
-    assert unusual.runs(np.zeros(50), "day") == []
-    assert unusual.runs(np.array([1.0, 2.0]), "month") == []
+    row = marker_row(ranges, [Span(0, 3, "baseline"), Span(4, 4, "anomaly")], 9, [6], [8])
+    assert row.plain == "────━ • ◌▲"
 
 
 def test_labels_are_plain_text() -> None:

@@ -24,12 +24,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from data_hunter.engine import Cancelled, CancelToken, Engine, Series
+from data_hunter.detect import DetectedWindow, most_recent_strong
+from data_hunter.engine import Cancelled, CancelToken, Engine
 from data_hunter.errors import DataHunterError
 from data_hunter.segment import ROOT, Segment
 from data_hunter.tui.breadcrumb import Breadcrumb
 from data_hunter.tui.context import ViewContext
 from data_hunter.tui.details import Details
+from data_hunter.tui.detection import Detected
+from data_hunter.tui.detection import load as load_detected
 from data_hunter.tui.export import format_for, render_view, write_view
 from data_hunter.tui.export_screen import ExportScreen
 from data_hunter.tui.find_bar import FindBar
@@ -54,6 +57,7 @@ class Options:
     anomaly_end: dt.date | None = None
     baseline_start: dt.date | None = None
     baseline_end: dt.date | None = None
+    baseline_kind: str = "previous"
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -61,12 +65,17 @@ class Options:
         """Opened on a known anomaly: start in the tree."""
         return self.anomaly_date is not None
 
+    @property
+    def auto(self) -> bool:
+        """No window given: open on the most recent strong detected anomaly."""
+        return self.anomaly_date is None
+
 
 class _SeriesLoaded(Message):
-    def __init__(self, request: int, series: Series | None, error: str | None) -> None:
+    def __init__(self, request: int, found: Detected | None, error: str | None) -> None:
         super().__init__()
         self.request = request
-        self.series = series
+        self.found = found
         self.error = error
 
 
@@ -102,6 +111,8 @@ class DataHunterApp(App[None]):
         Binding("m", "pick_metric", "Metric"),
         Binding("d", "pick_dimensions", "Dims"),
         Binding("g", "cycle_granularity", "Gran"),
+        Binding("n,right_curly_bracket", "step_anomaly(1)", "Next anomaly"),
+        Binding("p,left_curly_bracket", "step_anomaly(-1)", "Prev anomaly", show=False),
         Binding("slash", "find", "Find"),
         Binding("e", "export", "Export"),
         Binding("r", "reload", "Reload", show=False),
@@ -124,12 +135,20 @@ class DataHunterApp(App[None]):
                             self.options.anomaly_end or self.options.anomaly_date)  # fmt: skip
         if self.options.baseline_start is not None or self.options.baseline_end is not None:
             self.baseline = (self.options.baseline_start, self.options.baseline_end)
+        # The window follows the detector (on open, and on a new metric or granularity) until
+        # the user chooses one (n / p, a a, enter on the chart).
+        self.auto = self.options.auto
+        self._awaiting_detection = False
+        self._focus_tree_on_pick = self.options.auto
+        self.detected: list[DetectedWindow] = []
         self.path: list[Segment] = []
         self.context: ViewContext | None = None
         self.generation = 0
         self._series_key: tuple[object, ...] | None = None
         self._series_request = 0
         self._series_token: CancelToken | None = None
+        self._series_done = False
+        self._find_typed = False
         self._focus_before_selection: Widget | None = None
         # Fail before the first frame when the flags cannot make an analysis.
         self._resolve()
@@ -168,11 +187,12 @@ class DataHunterApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self._source_label()
         self.query_one(SelectionPane).show_choice(self.metric, self.granularity)
-        self.analyse()
-        if self.options.triage:
-            self.query_one(SegmentTree).focus()
-        else:
+        if self.auto:
             self.query_one(SeriesChart).focus()
+            self._await_detection()
+            return
+        self.analyse()
+        self.query_one(SegmentTree).focus()
 
     def _source_label(self) -> str:
         s = self.engine.schema
@@ -185,17 +205,88 @@ class DataHunterApp(App[None]):
         return self.path[-1] if self.path else ROOT
 
     def default_anomaly(self) -> tuple[dt.date, dt.date]:
-        """Hook: the window to open on when none is given. Today the last period of the
-        data; later the strongest detected anomaly."""
+        """The window when none is chosen and nothing was detected: the last period."""
         last = self.engine.schema.last_date
         return last, last
+
+    @property
+    def baseline_kind(self) -> str:
+        """``--baseline``; same-weekday applies to days with the default baseline only."""
+        kind = self.options.baseline_kind
+        if kind == "same-weekday" and (self.granularity != "day" or self.baseline is not None):
+            return "previous"
+        return kind
 
     def _resolve(self) -> WindowPair:
         start, end = self.anomaly or self.default_anomaly()
         b_start, b_end = self.baseline or (None, None)
-        return self.engine.windows(self.granularity, start, end, b_start, b_end)
+        return self.engine.windows(self.granularity, start, end, b_start, b_end,
+                                   self.baseline_kind)  # fmt: skip
 
-    def analyse(self) -> bool:
+    # --- detection: the window follows the detector until the user picks one -------------
+
+    def _await_detection(self) -> None:
+        """Run the detector on the current series and analyse its most recent strong
+        anomaly when it answers (the tree waits, saying so)."""
+        self._awaiting_detection = True
+        self.generation += 1
+        self.context = None
+        self.query_one(SegmentTree).show_waiting(
+            f"detecting anomalies in {self.metric} by {self.granularity}…"
+        )
+        self.query_one(Breadcrumb).show(self.path, self.metric, self.granularity, None)
+        self._refresh_series(self.metric, self.granularity, self.within)
+
+    def _pick_detected(self) -> None:
+        self._awaiting_detection = False
+        best = most_recent_strong(self.detected)
+        if best is None:
+            self.anomaly, self.baseline = None, None
+            self.notify(f"No anomaly detected in {self.metric} by {self.granularity}: "
+                        f"showing the last {self.granularity}", markup=False,
+                        timeout=5)  # fmt: skip
+        else:
+            self.anomaly, self.baseline = (best.start, best.end), None
+        if not self.analyse(keep_place=False) and best is not None:
+            self.anomaly = None
+            self.analyse()
+        if best is not None and self.context is not None:
+            self.query_one(SeriesChart).set_cursor_date(self.context.windows.anomaly.start)
+            if self._focus_tree_on_pick:
+                self.query_one(SegmentTree).focus()
+        self._focus_tree_on_pick = False
+
+    def action_step_anomaly(self, direction: int) -> None:
+        """``n`` / ``p``: analyse the next / previous detected window of the series."""
+        if self._awaiting_detection:
+            self.notify("Still detecting anomalies…", timeout=2)
+            return
+        if not self.detected:
+            self.notify("No anomaly detected in this series", timeout=3)
+            return
+        here = self.context.windows.anomaly.start if self.context is not None else None
+        if here is None:
+            target = self.detected[-1 if direction < 0 else 0]
+        elif direction > 0:
+            target = next((w for w in self.detected if w.start > here), None)  # type: ignore[assignment]
+        else:
+            target = next((w for w in reversed(self.detected) if w.start < here), None)  # type: ignore[assignment]
+        if target is None:
+            self.notify(f"No {'later' if direction > 0 else 'earlier'} detected anomaly",
+                        timeout=2)  # fmt: skip
+            return
+        old = (self.anomaly, self.baseline, self.auto)
+        self.anomaly, self.baseline, self.auto = (target.start, target.end), None, False
+        if not self.analyse(keep_place=False):
+            self.anomaly, self.baseline, self.auto = old
+            return
+        self.query_one(SeriesChart).set_cursor_date(target.start)
+        self.query_one(SegmentTree).focus()
+        self.notify(f"{target.direction} {target.start}"
+                    + (f" .. {target.end}" if target.end != target.start else "")
+                    + f", score {target.score:.1f}", timeout=2)  # fmt: skip
+
+    def analyse(self, keep_place: bool = True) -> bool:
         """Turn the current state into a new context; False (and a notification) if the
         windows do not resolve."""
         try:
@@ -211,50 +302,67 @@ class DataHunterApp(App[None]):
             self.notify(note, markup=False, timeout=4)
         self.query_one(Breadcrumb).show(self.path, self.metric, self.granularity, windows)
         self.query_one(SeriesChart).set_windows(windows)
-        self.query_one(SegmentTree).show_context(ctx)
-        self._refresh_series(ctx)
+        self.query_one(SegmentTree).show_context(ctx, keep_place)
+        self._refresh_series(ctx.metric, ctx.granularity, ctx.within)
         self._load_counts(self.generation, ctx)
         return True
 
-    def _refresh_series(self, ctx: ViewContext) -> None:
-        key = (id(ctx.engine), ctx.metric, ctx.granularity, ctx.within)
+    def _refresh_series(self, metric: str, granularity: Granularity, within: Segment) -> None:
+        key = (id(self.engine), metric, granularity, within)
         if key == self._series_key:
+            if self._awaiting_detection and self._series_done:
+                self._pick_detected()
             return
         self._series_key = key
+        self._series_done = False
         self._series_request += 1
         if self._series_token is not None:
             self._series_token.cancel()
         self._series_token = CancelToken()
         chart = self.query_one(SeriesChart)
-        title = f"{ctx.metric} by {ctx.granularity}"
-        if not ctx.within.is_root:
-            title += f" · {ctx.within.label()}"
+        title = f"{metric} by {granularity}"
+        if not within.is_root:
+            title += f" · {within.label()}"
         chart.border_title = Content(title)  # plain text: data values are never markup
-        self._load_series(self._series_request, ctx, self._series_token)
+        self._load_series(self._series_request, self.engine, metric, granularity, within,
+                          self._series_token)  # fmt: skip
 
     @work(thread=True, exclusive=True, group="series", exit_on_error=False)
-    def _load_series(self, request: int, ctx: ViewContext, token: CancelToken) -> None:
+    def _load_series(
+        self, request: int, engine: Engine, metric: str, granularity: Granularity,
+        within: Segment, token: CancelToken,
+    ) -> None:  # fmt: skip
         try:
-            series = ctx.engine.series(ctx.metric, ctx.granularity, ctx.within, token)
+            found = load_detected(engine, metric, granularity, within, token)
         except Cancelled:
             return
         except Exception as exc:
             error = str(exc) if isinstance(exc, DataHunterError) else f"{type(exc).__name__}: {exc}"
             self.post_message(_SeriesLoaded(request, None, error))
             return
-        self.post_message(_SeriesLoaded(request, series, None))
+        self.post_message(_SeriesLoaded(request, found, None))
 
     @on(_SeriesLoaded)
     def _series_loaded(self, event: _SeriesLoaded) -> None:
         if event.request != self._series_request:
             return  # stale
+        self._series_done = True
         chart = self.query_one(SeriesChart)
-        if event.series is None:
+        if event.found is None:
+            self.detected = []
             chart.clear_series(f"series failed: {event.error}")
             self.notify(event.error or "series failed", severity="error", markup=False)
+            if self._awaiting_detection:
+                self._pick_detected()
             return
-        s = event.series
-        chart.set_series(s.periods, s.values, s.granularity)
+        found = event.found
+        s = found.series
+        self.detected = list(found.windows)
+        chart.set_series(s.periods, s.values, s.granularity, expected=found.expected,
+                         detected=found.windows, partial=found.partial)  # fmt: skip
+        if self._awaiting_detection:
+            self._pick_detected()
+            return
         if self.context is not None:
             chart.set_windows(self.context.windows)
             if chart.cursor is not None and chart.cursor == len(s.periods) - 1:
@@ -279,18 +387,26 @@ class DataHunterApp(App[None]):
 
     @on(SeriesChart.WindowMarked)
     def _window_marked(self, event: SeriesChart.WindowMarked) -> None:
-        old = (self.anomaly, self.baseline)
+        old = (self.anomaly, self.baseline, self.auto)
         if event.kind == "anomaly":
             self.anomaly, self.baseline = (event.start, event.end), None
         else:
+            self.anomaly = self.anomaly or self._current_anomaly()
             self.baseline = (event.start, event.end)
-        if not self.analyse():
-            self.anomaly, self.baseline = old
+        self.auto = False
+        if not self.analyse(keep_place=event.kind != "anomaly"):
+            self.anomaly, self.baseline, self.auto = old
             if self.context is not None:
                 self.query_one(SeriesChart).set_windows(self.context.windows)
             return
         if event.analyse:
             self.query_one(SegmentTree).focus()
+
+    def _current_anomaly(self) -> tuple[dt.date, dt.date] | None:
+        if self.context is None:
+            return None
+        a = self.context.windows.anomaly
+        return a.start, a.end
 
     @on(SegmentTree.Highlighted)
     def _highlighted(self, event: SegmentTree.Highlighted) -> None:
@@ -323,7 +439,9 @@ class DataHunterApp(App[None]):
         if metric == self.metric:
             return
         old, self.metric = self.metric, metric
-        if not self.analyse():
+        if self.auto:
+            self._await_detection()
+        elif not self.analyse():
             self.metric = old
         self.query_one(SelectionPane).show_choice(self.metric, self.granularity)
 
@@ -331,7 +449,9 @@ class DataHunterApp(App[None]):
         if granularity == self.granularity:
             return
         old, self.granularity = self.granularity, granularity
-        if not self.analyse():
+        if self.auto:
+            self._await_detection()
+        elif not self.analyse():
             self.granularity = old
         self.query_one(SelectionPane).show_choice(self.metric, self.granularity)
 
@@ -391,24 +511,28 @@ class DataHunterApp(App[None]):
         if not self.path:
             return
         left = self.path.pop()
-        if not self.analyse():
+        if self._awaiting_detection:
+            self._await_detection()
+        elif not self.analyse():
             self.path.append(left)
 
     def action_find(self) -> None:
         bar = self.query_one(FindBar)
         bar.add_class("-open")
-        bar.value = ""
-        bar.focus()
+        bar.focus()  # the last search stays: enter repeats it (the next match)
+        self._find_typed = False
 
     @on(Input.Changed, "#find")
     def _find_changed(self, event: Input.Changed) -> None:
         if event.value.strip():
+            self._find_typed = True
             self.query_one(SegmentTree).find(event.value)
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         tree = self.query_one(SegmentTree)
-        if event.value.strip() and not tree.find(event.value):
+        again = not self._find_typed and event.value == tree._find_text
+        if event.value.strip() and not tree.find(event.value, forward_from_cursor=again):
             self.notify(f"No loaded segment matches {event.value!r}", markup=False)
         self._close_find()
 
@@ -487,6 +611,10 @@ class DataHunterApp(App[None]):
             ("Metric: choose", "Pick the metric to explain (m)", self.action_pick_metric),
             ("Dimensions: choose", "Check / uncheck dimensions (d)", self.action_pick_dimensions),
             ("Granularity: cycle", "Day, week, month (g)", self.action_cycle_granularity),
+            ("Anomaly: next detected", "Analyse the next detected window (n)",
+             lambda: self.action_step_anomaly(1)),
+            ("Anomaly: previous detected", "Analyse the previous detected window (p)",
+             lambda: self.action_step_anomaly(-1)),
             ("Find a segment", "Jump among loaded segments (/)", self.action_find),
             ("Export the view", "CSV, JSON or Markdown file (e)", self.action_export),
             ("Reload the data", "Reopen the database (r)", self.action_reload),
@@ -501,9 +629,9 @@ class DataHunterApp(App[None]):
              lambda: self.query_one(chart, SeriesChart).action_mark("anomaly")),
             ("Chart: mark baseline", "At the chart cursor, twice for start and end (b)",
              lambda: self.query_one(chart, SeriesChart).action_mark("baseline")),
-            ("Chart: previous unusual period", "Move the cursor ([)",
+            ("Chart: previous detected anomaly", "Move the cursor ([)",
              lambda: self.query_one(chart, SeriesChart).action_unusual(-1)),
-            ("Chart: next unusual period", "Move the cursor (])",
+            ("Chart: next detected anomaly", "Move the cursor (])",
              lambda: self.query_one(chart, SeriesChart).action_unusual(1)),
             ("Chart: analyse the cursor period", "Mark it as the anomaly (enter)",
              lambda: self.query_one(chart, SeriesChart).action_analyse()),

@@ -18,11 +18,13 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 BAR_STYLE = "cyan"
 ANOMALY_STYLE = "bold yellow"
 BASELINE_STYLE = "blue"
+PARTIAL_STYLE = "dim cyan"
 CURSOR_STYLE = "bold bright_white"
 ANOMALY_MARK = "━"
 BASELINE_MARK = "─"
 CURSOR_MARK = "▲"
 UNUSUAL_MARK = "•"
+PARTIAL_MARK = "◌"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Span:
 
     first: int
     last: int
-    kind: str  # "anomaly" | "baseline" | "pending-anomaly" | "pending-baseline"
+    kind: str  # "anomaly" | "baseline" | "pending-anomaly" | "pending-baseline" | "partial"
 
     def covers(self, i: int) -> bool:
         return self.first <= i <= self.last
@@ -113,6 +115,8 @@ def _column_style(rng: tuple[int, int], spans: Sequence[Span], colour: bool) -> 
         return ANOMALY_STYLE
     if "baseline" in kinds or "pending-baseline" in kinds:
         return BASELINE_STYLE
+    if "partial" in kinds:
+        return PARTIAL_STYLE
     return BAR_STYLE
 
 
@@ -121,10 +125,13 @@ def marker_row(
     spans: Sequence[Span],
     cursor: int | None = None,
     unusual: Sequence[int] = (),
+    partial: Sequence[int] = (),
 ) -> Text:
-    """``━`` under the anomaly, ``─`` under the baseline, ``•`` under unusual periods and
-    ``▲`` under the cursor: readable without colour."""
+    """``━`` under the anomaly, ``─`` under the baseline, ``•`` under detected anomalies,
+    ``◌`` under an incomplete edge period and ``▲`` under the cursor: readable without
+    colour."""
     unusual_set = set(unusual)
+    partial_set = set(partial)
     cursor_col = column_of(cursor, ranges) if cursor is not None else None
     row = Text(no_wrap=True)
     for c, (lo, hi) in enumerate(ranges):
@@ -141,6 +148,8 @@ def marker_row(
             row.append("┄", style=BASELINE_STYLE)
         elif any(lo <= u < hi for u in unusual_set):
             row.append(UNUSUAL_MARK, style="magenta")
+        elif any(lo <= u < hi for u in partial_set):
+            row.append(PARTIAL_MARK, style="dim")
         else:
             row.append(" ")
     return row

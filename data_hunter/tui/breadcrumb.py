@@ -38,4 +38,6 @@ class Breadcrumb(Static):
             text.append(span_text(a.start, a.end), style="bold yellow")
             text.append(" vs ", style="dim")
             text.append(span_text(b.start, b.end), style="blue")
+            if windows.kind == "same-weekday":
+                text.append(" same weekday", style="dim")
         self.update(text)

@@ -6,6 +6,7 @@ request carries a number and only the latest one's result is drawn.
 
 from __future__ import annotations
 
+import numpy as np
 from rich.console import Group
 from rich.text import Text
 from textual import work
@@ -20,6 +21,7 @@ from data_hunter.errors import DataHunterError
 from data_hunter.render import number, percent, signed
 from data_hunter.segment import Segment, SegmentStats
 from data_hunter.tui.context import ViewContext
+from data_hunter.tui.detection import expectation
 from data_hunter.tui.labels import compact, direction_style, rounded
 from data_hunter.tui.series_chart import SeriesChart
 
@@ -30,11 +32,15 @@ class Details(Vertical):
     """Numbers and a sparkline for one segment."""
 
     class _SeriesLoaded(Message):
-        def __init__(self, request: int, series: Series | None, error: str | None) -> None:
+        def __init__(
+            self, request: int, series: Series | None, error: str | None,
+            expected: np.ndarray | None = None,
+        ) -> None:  # fmt: skip
             super().__init__()
             self.request = request
             self.series = series
             self.error = error
+            self.expected = expected
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -73,6 +79,7 @@ class Details(Vertical):
     def _fetch(self, request: int, ctx: ViewContext, segment: Segment, token: CancelToken) -> None:
         try:
             series = ctx.engine.series(ctx.metric, ctx.granularity, segment, token)
+            expected, _ = expectation(ctx.engine, series)
         except Cancelled:
             return
         except DataHunterError as exc:
@@ -81,7 +88,7 @@ class Details(Vertical):
         except Exception as exc:
             self.post_message(self._SeriesLoaded(request, None, f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(self._SeriesLoaded(request, series, None))
+        self.post_message(self._SeriesLoaded(request, series, None, expected))
 
     def on_details__series_loaded(self, event: _SeriesLoaded) -> None:
         event.stop()
@@ -91,7 +98,8 @@ class Details(Vertical):
         if event.series is None:
             chart.clear_series(f"series failed: {event.error}")
             return
-        chart.set_series(event.series.periods, event.series.values, self.context.granularity)
+        s = event.series
+        chart.set_series(s.periods, s.values, self.context.granularity, expected=event.expected)
         chart.set_windows(self.context.windows)
 
     def _draw_numbers(self) -> None:

@@ -16,7 +16,9 @@ class FindBar(Input):
         pass
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(placeholder="find a segment (enter: done, n: next match)", id=id)
+        super().__init__(
+            placeholder="find a segment (enter: done; / then enter, or ctrl+n: next match)", id=id
+        )
 
     def action_close(self) -> None:
         self.post_message(self.Closed())

@@ -19,7 +19,8 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("m", "choose the metric"),
             ("d", "choose dimensions"),
             ("g", "cycle granularity: day, week, month"),
-            ("/", "find a loaded segment (n: next match)"),
+            ("n / p", "analyse the next / previous detected anomaly"),
+            ("/", "find a loaded segment (/ enter again, ctrl+n: next match)"),
             ("e", "export the current view (csv, json, md)"),
             ("r", "reload the data"),
             ("backspace, escape", "back up one drill level"),
@@ -34,10 +35,10 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("left/right, h/l", "move the cursor one period"),
             ("shift+left/right, H/L", "move seven periods"),
             ("home / end", "first / last period"),
-            ("[ / ]", "previous / next unusual period (• marks)"),
+            ("[ / ]", "cursor to the previous / next detected anomaly (• marks)"),
             ("a … a", "mark the anomaly window: start, then end"),
             ("b … b", "mark the baseline window: start, then end"),
-            ("enter", "analyse the unusual run (or period) at the cursor"),
+            ("enter", "analyse the detected anomaly (or period) at the cursor"),
             ("escape", "cancel a half-marked window"),
         ],
     ),
@@ -49,6 +50,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("left, h", "collapse / go to parent"),
             ("enter", "drill into the segment (or load … more)"),
             ("t", "group children by dimension / rank them together"),
+            ("o", "order children: |contribution|, relative change, surprise"),
             ("y", "copy the segment as a SQL WHERE clause"),
         ],
     ),
@@ -56,9 +58,13 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
 
 LEGEND = (
     "Tree labels: ▲/▼ segment, contribution (actual - expected), share of the total change, "
-    "change vs expected, and a bar of the share.\n"
-    "Chart: ━ anomaly window, ─ baseline, • unusual period, ▲ cursor. Marking a new anomaly "
-    "resets the baseline to the default (28 days, 8 weeks or 6 months before)."
+    "change vs expected, and a bar of the share. ★ a root cause (listed first, under "
+    "'root causes'), ◆ carries >= 90% of its parent's change. Surprise = |contribution| x "
+    "log(1 + |relative change|).\n"
+    "Chart: ━ anomaly window, ─ baseline, • detected anomaly, ◌ incomplete first/last week or "
+    "month, ▲ cursor. Opening without a window analyses the most recent strong anomaly. "
+    "Marking a new anomaly resets the baseline to the default (28 days, 8 weeks or 6 months "
+    "before)."
 )
 
 

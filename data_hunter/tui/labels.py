@@ -73,13 +73,19 @@ def short_percent(x: float | None, signed_: bool = False) -> str:
     return f"{v:+.0f}%" if signed_ else f"{v:.0f}%"
 
 
-def segment_label(name: str, stats: SegmentStats, name_width: int) -> Text:
+CAUSE_MARK = "★"
+DOMINANT_MARK = "◆"
+
+
+def segment_label(name: str, stats: SegmentStats, name_width: int, mark: str = " ") -> Text:
     """``▲ country=BR      +2,398  81%  +434% ██████▌``: name, contribution, share of the
-    total change, change vs expected, and a bar of the share."""
+    total change, change vs expected, and a bar of the share. ``mark`` (one cell after the
+    arrow): ``★`` a root cause, ``◆`` nearly all (>= 90%) of its parent's change."""
     c = stats.contribution
     style = direction_style(c)
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(arrow(c) + " ", style=style)
+    text.append(arrow(c), style=style)
+    text.append(mark[:1] or " ", style="bold yellow" if mark == CAUSE_MARK else "bold")
     text.append(ellipsize(name, name_width).ljust(name_width))
     text.append(f" {compact(c):>8}", style=style)
     text.append(f" {short_percent(stats.share):>5}")

@@ -21,12 +21,18 @@ def run(args: argparse.Namespace) -> int:
     def date(value: str | None, flag: str) -> dt.date | None:
         return parse_date(value, flag) if value else None
 
-    anomaly_date = date(args.anomaly_date, "--anomaly-date")
+    auto = args.anomaly_date is not None and args.anomaly_date.strip().lower() == "auto"
+    anomaly_date = None if auto else date(args.anomaly_date, "--anomaly-date")
     anomaly_end = date(args.anomaly_end, "--anomaly-end")
     baseline_start = date(args.baseline_start, "--baseline-start")
     baseline_end = date(args.baseline_end, "--baseline-end")
     if anomaly_date is None and (anomaly_end or baseline_start or baseline_end):
         raise DataHunterError("--anomaly-end and --baseline-* need --anomaly-date")
+    kind = getattr(args, "baseline", None) or "previous"
+    if kind == "same-weekday" and granularity != "day":
+        raise DataHunterError("--baseline same-weekday needs --time-dimension day")
+    if kind == "same-weekday" and (baseline_start or baseline_end):
+        raise DataHunterError("give either --baseline same-weekday or baseline dates, not both")
     dimensions = None
     if args.dimensions is not None:
         dimensions = tuple(p.strip() for p in args.dimensions.split(",") if p.strip())
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             db=db, table=args.table, date_column=args.date_column, dimensions=dimensions,
             metric=args.metric, granularity=granularity, anomaly_date=anomaly_date,
             anomaly_end=anomaly_end, baseline_start=baseline_start, baseline_end=baseline_end,
+            baseline_kind=kind,
         )  # fmt: skip
         app = DataHunterApp(engine, options)  # validates metric and windows
         app.run(mouse=not args.no_mouse)

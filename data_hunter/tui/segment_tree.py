@@ -2,7 +2,13 @@
 
 Children come from ``Engine.children`` in a thread worker; each load is tagged with the
 tree's epoch (bumped whenever the tree is rebuilt) so a late result never lands in a newer
-tree. Long lists show a batch and a "… N more" node; ``t`` groups children by dimension.
+tree. Long lists show a batch and a "… N more" node; ``t`` groups children by dimension,
+``o`` cycles the order of children (see ``ordering``).
+
+The root's load also asks ``Engine.explain`` for the root causes of the change; they come
+first under the root, in a "root causes" node (each expandable like any segment), and the
+same segments are marked ★ wherever they show in the tree. A child carrying >= 90% of its
+parent's change is marked ◆.
 """
 
 from __future__ import annotations
@@ -18,16 +24,26 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from data_hunter.attribution import total_stats
-from data_hunter.engine import Cancelled, CancelToken
+from data_hunter.engine import Cancelled, CancelToken, Explained
 from data_hunter.errors import DataHunterError
 from data_hunter.segment import Segment, SegmentStats
 from data_hunter.sql import where_clause_for_user
+from data_hunter.tui import ordering
 from data_hunter.tui.context import ViewContext
-from data_hunter.tui.labels import added_condition, segment_label, total_label
+from data_hunter.tui.labels import (
+    CAUSE_MARK,
+    DOMINANT_MARK,
+    added_condition,
+    segment_label,
+    total_label,
+)
 
-Kind = Literal["root", "segment", "dimension", "more", "loading", "message"]
+Kind = Literal["root", "segment", "dimension", "causes", "more", "loading", "message"]
 BATCH = 15
 NAME_WIDTH = 22
+TRUSTED = 0.5
+"""When the root causes explain at least this share of the change, the cursor starts on the
+first of them and their node is open; otherwise on the first ranked child, node closed."""
 
 
 @dataclass
@@ -52,8 +68,9 @@ class SegmentTree(Tree[NodeData]):
         Binding("left,h", "collapse", "Collapse", show=False),
         Binding("enter", "drill", "Drill in"),
         Binding("t", "toggle_grouping", "Group"),
+        Binding("o", "cycle_order", "Order"),
         Binding("y", "copy", "Copy SQL"),
-        Binding("n", "next_match", "Next match", show=False),
+        Binding("ctrl+n", "next_match", "Next match", show=False),
     ]
 
     class Highlighted(Message):
@@ -84,6 +101,8 @@ class SegmentTree(Tree[NodeData]):
             total: SegmentStats | None,
             groups: dict[str, list[SegmentStats]] | None,
             error: str | None = None,
+            explained: Explained | None = None,
+            explain_error: str | None = None,
         ) -> None:
             super().__init__()
             self.epoch = epoch
@@ -91,6 +110,8 @@ class SegmentTree(Tree[NodeData]):
             self.total = total
             self.groups = groups
             self.error = error
+            self.explained = explained
+            self.explain_error = explain_error
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("no data yet"), id=id)
@@ -98,8 +119,11 @@ class SegmentTree(Tree[NodeData]):
         self.guide_depth = 2
         self.context: ViewContext | None = None
         self.grouped = False
+        self.order = ordering.ORDERS[0]
         self.total: SegmentStats | None = None
-        self.pinned: list[SegmentStats] = []
+        self.explained: Explained | None = None
+        self.causes: set[Segment] = set()
+        self._explained_for: ViewContext | None = None
         self._epoch = 0
         self._tokens: list[CancelToken] = []
         self._restore_expanded: set[Segment] = set()
@@ -109,20 +133,30 @@ class SegmentTree(Tree[NodeData]):
 
     # --- building ---------------------------------------------------------------------
 
-    def show_context(self, context: ViewContext, pinned: list[SegmentStats] | None = None) -> None:
+    def show_context(self, context: ViewContext, keep_place: bool = True) -> None:
         """Rebuild for a new analysis; keeps expanded segments and the cursor when the scope is
-        the same (a new metric, granularity or window keeps your place).
-
-        ``pinned`` is the seam for detected root causes: shown first under the root.
-        """
+        the same and ``keep_place`` (a new metric or granularity keeps your place; a new
+        anomaly window starts from its explanation)."""
         old = self.context
-        if old is not None and old.within == context.within:
+        if keep_place and old is not None and old.within == context.within:
             self._remember()
         else:
             self._restore_expanded, self._restore_cursor = set(), None
         self.context = context
-        self.pinned = list(pinned or [])
         self._rebuild()
+
+    def show_waiting(self, message: str) -> None:
+        """No analysis yet (the detector is choosing the window): say so."""
+        self.cancel_loads()
+        self._epoch += 1
+        if self.context is not None:
+            self._remember()
+        self.context = None
+        self.total = None
+        self.explained, self.causes, self._explained_for = None, set(), None
+        self.clear()
+        self.root.data = None
+        self.root.set_label(Text(message, style="italic dim"))
 
     def _remember(self) -> None:
         expanded: set[Segment] = set()
@@ -147,6 +181,9 @@ class SegmentTree(Tree[NodeData]):
             return
         self.clear()
         self.total = None
+        if self._explained_for is not ctx:
+            self.explained, self.causes, self._explained_for = None, set(), None
+        self.border_title = f"Segments · by {self.order}"
         self.root.data = NodeData("root", ctx.within)
         self.root.set_label(Text(f"{ctx.within.label()}  loading…"))
         self._load(self.root)
@@ -166,14 +203,21 @@ class SegmentTree(Tree[NodeData]):
         node.add_leaf(Text("loading…", style="italic dim"), data=NodeData("loading", data.segment))
         token = CancelToken()
         self._tokens.append(token)
-        self._load_worker(self._epoch, node, self.context, token)
+        explain = data.kind == "root" and self._explained_for is not self.context
+        self._load_worker(self._epoch, node, self.context, token, explain)
 
     @work(thread=True, group="segment-loads", exit_on_error=False)
     def _load_worker(
-        self, epoch: int, node: TreeNode[NodeData], ctx: ViewContext, token: CancelToken
+        self,
+        epoch: int,
+        node: TreeNode[NodeData],
+        ctx: ViewContext,
+        token: CancelToken,
+        explain: bool = False,
     ) -> None:
         assert node.data is not None
         parent = node.data.segment
+        explained, explain_error = None, None
         try:
             total = None
             if node.data.kind == "root":
@@ -182,6 +226,14 @@ class SegmentTree(Tree[NodeData]):
             groups = ctx.engine.children(
                 ctx.metric, ctx.windows, parent, ctx.within, ctx.dimensions, token
             )
+            if explain:
+                try:
+                    explained = ctx.engine.explain(ctx.metric, ctx.windows, ctx.dimensions,
+                                                   ctx.within, token)  # fmt: skip
+                except (Cancelled, DataHunterError):
+                    raise
+                except Exception as exc:  # the explanation is extra: the tree still works
+                    explain_error = f"{type(exc).__name__}: {exc}"
         except Cancelled:
             return
         except DataHunterError as exc:
@@ -191,7 +243,9 @@ class SegmentTree(Tree[NodeData]):
             message = f"{type(exc).__name__}: {exc}"
             self.post_message(self._ChildrenLoaded(epoch, node, None, None, message))
             return
-        self.post_message(self._ChildrenLoaded(epoch, node, total, groups))
+        self.post_message(
+            self._ChildrenLoaded(epoch, node, total, groups, None, explained, explain_error)
+        )
 
     @on(_ChildrenLoaded)
     def _children_loaded(self, event: _ChildrenLoaded) -> None:
@@ -209,6 +263,11 @@ class SegmentTree(Tree[NodeData]):
             self.notify(event.error or "failed", severity="error", markup=False)
             return
         data.loaded = True
+        if node is self.root and (event.explained is not None or event.explain_error):
+            self.explained, self._explained_for = event.explained, self.context
+            self._explain_error = event.explain_error
+            found = event.explained.root_causes if event.explained is not None else []
+            self.causes = {c.segment for c in found}
         if event.total is not None:
             self.total = event.total
             data.stats = event.total
@@ -227,6 +286,9 @@ class SegmentTree(Tree[NodeData]):
                 kinds = ("segment", "dimension")
                 first = next((c for c in node.children if c.data and c.data.kind in kinds),
                              None)  # fmt: skip
+                causes = self.causes_node()
+                if causes is not None and causes.is_expanded and causes.children:
+                    first = causes.children[0]
                 self._move_to(first or node)
         if not node.children:
             node.add_leaf(Text("no sub-segments: every dimension is fixed", style="dim"),
@@ -238,13 +300,11 @@ class SegmentTree(Tree[NodeData]):
 
     def _populate(self, node: TreeNode[NodeData], groups: dict[str, list[SegmentStats]]) -> None:
         assert node.data is not None
-        if node.data.kind == "root" and self.pinned:
-            pinned_node = node.add(Text("root causes", style="bold"),
-                                   data=NodeData("dimension", node.data.segment,
-                                                 remaining=list(self.pinned)))  # fmt: skip
-            pinned_node.expand()
+        if node.data.kind == "root":
+            self._add_causes(node)
         if self.grouped:
-            for dim, stats in groups.items():
+            for dim, unordered in groups.items():
+                stats = ordering.ordered(unordered, self.order)
                 count = f"{len(stats)} value" + ("" if len(stats) == 1 else "s")
                 label = Text(no_wrap=True)
                 label.append(dim, style="bold")
@@ -260,8 +320,55 @@ class SegmentTree(Tree[NodeData]):
                     dim_node.expand()
         else:
             merged = [s for stats in groups.values() for s in stats]
-            merged.sort(key=lambda s: -abs(s.contribution))  # stable: dimension order on ties
-            self._add_batch(node, merged)
+            self._add_batch(node, ordering.ordered(merged, self.order))  # stable on ties
+
+    def causes_node(self) -> TreeNode[NodeData] | None:
+        return next((c for c in self.root.children if c.data and c.data.kind == "causes"), None)
+
+    def _add_causes(self, root: TreeNode[NodeData]) -> None:
+        """The explanation, first under the root: its causes, or why there are none."""
+        assert root.data is not None
+        ex = self.explained
+        error = getattr(self, "_explain_error", None)
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(f"{CAUSE_MARK} root causes", style="bold")
+        if ex is None or not ex.root_causes:
+            why = f"explain failed: {error}" if error else (
+                "; ".join(ex.notes) if ex is not None and ex.notes else "none found")  # fmt: skip
+            label.append(f": {why}", style="dim")
+            root.add_leaf(label, data=NodeData("message", root.data.segment))
+            return
+        n = len(ex.root_causes)
+        label.append(f"  {n} segment{'s' if n != 1 else ''}, {ex.explained:.0%} of the change",
+                     style="dim")  # fmt: skip
+        for note in ex.notes:
+            label.append(f"  ({note})", style="dim")
+        total = self.total
+        causes = [
+            s if s.share is not None or total is None or total.contribution == 0
+            else SegmentStats(s.segment, s.actual, s.expected,
+                              s.contribution / total.contribution, s.score)
+            for s in ex.root_causes
+        ]  # fmt: skip
+        within = root.data.segment
+        names = [len(added_condition(s.segment, within)) for s in causes]
+        width = min(NAME_WIDTH, max([*names, 6]))
+        data = NodeData("causes", within, total, loaded=True, name_width=width)
+        node = root.add(label, data=data)
+        for s in causes:
+            name = added_condition(s.segment, within)
+            node.add(segment_label(name, s, width, CAUSE_MARK),
+                     data=NodeData("segment", s.segment, s),
+                     allow_expand=self._can_expand(s.segment))  # fmt: skip
+        if ex.explained >= TRUSTED:
+            node.expand()
+
+    def _mark(self, s: SegmentStats, parent: SegmentStats | None) -> str:
+        if s.segment in self.causes:
+            return CAUSE_MARK
+        if ordering.dominant(s, parent):
+            return DOMINANT_MARK
+        return " "
 
     def _can_expand(self, segment: Segment) -> bool:
         ctx = self.context
@@ -280,10 +387,11 @@ class SegmentTree(Tree[NodeData]):
             names = [added_condition(s.segment, parent_segment) for s in batch]
             node.data.name_width = min(NAME_WIDTH, max([len(n) for n in names] + [6]))
         width = node.data.name_width
+        parent_stats = node.data.stats
         restore_cursor: TreeNode[NodeData] | None = None
         for s in batch:
             name = added_condition(s.segment, parent_segment)
-            child = node.add(segment_label(name, s, width),
+            child = node.add(segment_label(name, s, width, self._mark(s, parent_stats)),
                              data=NodeData("segment", s.segment, s), before=before,
                              allow_expand=self._can_expand(s.segment))  # fmt: skip
             if s.segment in self._restore_expanded:
@@ -323,6 +431,8 @@ class SegmentTree(Tree[NodeData]):
             return
         if data.kind == "dimension":
             self._expand_dimension(event.node)
+        elif data.kind == "causes":
+            return
         elif data.kind in ("segment", "root"):
             self._load(event.node)
 
@@ -381,7 +491,7 @@ class SegmentTree(Tree[NodeData]):
         kind = node.data.kind
         if kind == "more":
             self._more(node)
-        elif kind == "dimension":
+        elif kind in ("dimension", "causes"):
             node.toggle()
         elif kind == "segment":
             self.post_message(self.DrillRequested(node.data.segment))
@@ -392,6 +502,12 @@ class SegmentTree(Tree[NodeData]):
         self._rebuild()
         how = "by dimension" if self.grouped else "ranked across dimensions"
         self.notify(f"Children grouped {how}", timeout=2)
+
+    def action_cycle_order(self) -> None:
+        self.order = ordering.next_order(self.order)
+        self._remember()
+        self._rebuild()
+        self.notify(f"Children ordered by {self.order}", timeout=2)
 
     def current_segment(self) -> Segment | None:
         node = self.cursor_node

@@ -1,8 +1,10 @@
 """The metric over the whole date range, with the anomaly and baseline windows marked.
 
 A cursor moves period by period; ``a`` ``a`` marks the anomaly window (start, end), ``b`` ``b``
-the baseline, ``enter`` analyses the period under the cursor. ``[`` / ``]`` jump to the
-previous / next unusual period. ``extra_spans`` is the seam for detected anomalies.
+the baseline, ``enter`` analyses the detected window (or period) under the cursor. ``[`` / ``]``
+move the cursor to the previous / next detected window. The detected windows, the robust
+expectation and the incomplete edge periods come from ``data_hunter.detect`` (computed by the
+app's worker and handed over with the series).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
+from data_hunter.detect import DetectedWindow
 from data_hunter.render import number
-from data_hunter.tui import unusual
 from data_hunter.tui.bars import Span, bar_rows, column_ranges, marker_row
+from data_hunter.tui.labels import rounded
 from data_hunter.windows import Granularity, WindowPair, period_start
 
 
@@ -35,8 +38,8 @@ class SeriesChart(Widget, can_focus=True):
         Binding("shift+right,L,pagedown", "move(7)", "+7", show=False),
         Binding("home", "jump('first')", "First", show=False),
         Binding("end", "jump('last')", "Last", show=False),
-        Binding("left_square_bracket", "unusual(-1)", "Prev unusual"),
-        Binding("right_square_bracket", "unusual(1)", "Next unusual"),
+        Binding("left_square_bracket", "unusual(-1)", "Prev detected", show=False),
+        Binding("right_square_bracket", "unusual(1)", "Next detected", show=False),
         Binding("a", "mark('anomaly')", "Mark anomaly"),
         Binding("b", "mark('baseline')", "Mark baseline"),
         Binding("enter", "analyse", "Analyse period"),
@@ -61,11 +64,12 @@ class SeriesChart(Widget, can_focus=True):
         self.values: np.ndarray = np.zeros(0)
         self.granularity: Granularity = "day"
         self.reference: np.ndarray | None = None
-        self.unusual_runs: list[tuple[int, int]] = []
+        self.unusual_runs: list[tuple[int, int]] = []  # detected windows, as period indexes
+        self.detected: list[DetectedWindow] = []
+        self.partial: tuple[bool, bool] = (False, False)
         self.cursor: int | None = None
         self.windows: WindowPair | None = None
         self.pending: tuple[str, int] | None = None
-        self.extra_spans: list[Span] = []
         self.message = "loading…"
         self._layout = (0, 0)
 
@@ -77,19 +81,31 @@ class SeriesChart(Widget, can_focus=True):
         values: np.ndarray,
         granularity: Granularity,
         title: str = "",
+        *,
+        expected: np.ndarray | None = None,
+        detected: Sequence[DetectedWindow] = (),
+        partial: tuple[bool, bool] = (False, False),
     ) -> None:
+        """Show a series; ``expected`` (NaN where unknown) is what squeezed columns are
+        compared with, ``detected`` are marked under the bars, ``partial`` flags an incomplete
+        first / last period."""
         old_date = self.cursor_date()
         self.periods = list(periods)
         self.values = np.nan_to_num(np.asarray(values, dtype=np.float64))
         self.granularity = granularity
         self.title = title
         self.message = "" if self.periods else "no data"
-        if len(self.values) >= 4:
-            season, k = unusual.CYCLES.get(granularity, (1, 6))
-            self.reference = unusual.reference(self.values, season, k)
-        else:
-            self.reference = None
-        self.unusual_runs = [] if self.compact else unusual.runs(self.values, granularity)
+        self.reference = None
+        if expected is not None and len(expected) == len(self.values):
+            ref = np.asarray(expected, dtype=np.float64)
+            self.reference = np.where(np.isfinite(ref), ref, self.values)
+        self.detected = list(detected)
+        self.partial = partial if len(self.periods) > 1 else (False, False)
+        self.unusual_runs = []
+        for w in self.detected:
+            first, last = self.index_of(w.start), self.index_of(w.end)
+            if first is not None and last is not None:
+                self.unusual_runs.append((first, last))
         self.pending = None
         if old_date is not None:
             self.set_cursor_date(old_date)
@@ -132,7 +148,9 @@ class SeriesChart(Widget, can_focus=True):
         return self.periods[min(self.cursor, len(self.periods) - 1)]
 
     def spans(self) -> list[Span]:
-        out: list[Span] = list(self.extra_spans)
+        out: list[Span] = []
+        n = len(self.periods)
+        out += [Span(i, i, "partial") for i in (0, n - 1) if n and self.is_partial(i)]
         if self.windows is not None and self.periods:
             for kind, w in (("baseline", self.windows.baseline), ("anomaly", self.windows.anomaly)):
                 first, last = self.index_of(w.start), self.index_of(w.end)
@@ -167,10 +185,20 @@ class SeriesChart(Widget, can_focus=True):
         else:
             targets = [s for s in starts if s > here]
         if not targets:
-            self.notify("No more unusual periods that way", timeout=2)
+            self.notify("No more detected anomalies that way", timeout=2)
             return
         self.cursor = targets[-1] if direction < 0 else targets[0]
         self.refresh()
+
+    def detected_at(self, i: int) -> DetectedWindow | None:
+        for w, (a, b) in zip(self.detected, self.unusual_runs, strict=False):
+            if a <= i <= b:
+                return w
+        return None
+
+    def is_partial(self, i: int) -> bool:
+        n = len(self.periods)
+        return (i == 0 and self.partial[0]) or (i == n - 1 and n > 0 and self.partial[1])
 
     def _run_at(self, i: int) -> tuple[int, int]:
         for a, b in self.unusual_runs:
@@ -191,7 +219,7 @@ class SeriesChart(Widget, can_focus=True):
         self.post_message(self.WindowMarked(kind, self.periods[start], self.periods[end]))
 
     def action_analyse(self) -> None:
-        """Mark the unusual run under the cursor (or its period) as the anomaly and go."""
+        """Mark the detected window under the cursor (or its period) as the anomaly and go."""
         if self.cursor is None or not self.periods:
             return
         if self.pending is not None:
@@ -253,8 +281,11 @@ class SeriesChart(Widget, can_focus=True):
             line = Text(label.rjust(gutter - 1) + " ", style="dim", no_wrap=True)
             line.append_text(row)
             lines.append(line)
-        unusual_idx = [a for a, _ in self.unusual_runs]
-        marks = marker_row(ranges, spans, None if self.compact else self.cursor, unusual_idx)
+        unusual_idx = [i for a, b in self.unusual_runs for i in range(a, b + 1)]
+        edges = ((0, self.partial[0]), (len(self.periods) - 1, self.partial[1]))
+        partial_idx = [i for i, flag in edges if flag]
+        marks = marker_row(ranges, spans, None if self.compact else self.cursor, unusual_idx,
+                           partial_idx)  # fmt: skip
         lines.append(Text(" " * gutter, no_wrap=True).append_text(marks))
         if not self.compact or height >= 4:
             lines.append(self._date_row(gutter, plot, ranges))
@@ -293,6 +324,14 @@ class SeriesChart(Widget, can_focus=True):
             text.append(f"{day.isoformat()} {day:%a}" if self.granularity == "day"
                         else f"{self.granularity} of {day.isoformat()}", style="bold")  # fmt: skip
             text.append(f"  {number(float(self.values[self.cursor]))}")
+            ref = self.reference
+            if ref is not None and ref[self.cursor] != self.values[self.cursor]:
+                text.append(f" (exp {rounded(float(ref[self.cursor]))})", style="dim")
+            window = self.detected_at(self.cursor)
+            if window is not None:
+                text.append(f" {window.direction} z{window.score:.0f}", style="magenta")
+            if self.is_partial(self.cursor):
+                text.append(f" partial {self.granularity}", style="dim italic")
         if self.pending is not None:
             kind, start = self.pending
             text.append(f"   {kind} from {self.periods[start]}: move, then {kind[0]} again",
@@ -304,7 +343,8 @@ class SeriesChart(Widget, can_focus=True):
             text.append("  ─ ", style="blue")
             text.append(span_text(b.start, b.end))
         if self.unusual_runs and self.pending is None:
-            text.append("   • unusual", style="magenta")
+            n = len(self.unusual_runs)
+            text.append(f"   • {n} detected", style="magenta")
         text.truncate(width, overflow="ellipsis")
         return text
 
