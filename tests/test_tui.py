@@ -20,6 +20,7 @@ from data_hunter.detect import DetectedWindow, most_recent_strong
 from data_hunter.engine import Engine, Explained
 from data_hunter.render import number
 from data_hunter.segment import ROOT, Segment
+from data_hunter.tui import ordering
 from data_hunter.tui.app import DataHunterApp
 from data_hunter.tui.bars import column_ranges
 from data_hunter.tui.details import Details
@@ -732,6 +733,144 @@ async def test_80x24_hides_the_selection_until_m(demo_db: str) -> None:
         assert pane.region.width == 0
         tree = app.query_one(SegmentTree)
         assert tree.region.height >= 6
+
+
+# --- detection and explanation ---------------------------------------------------------------
+
+
+async def test_a_certain_cause_is_explained_and_starred(tmp_path: Path) -> None:
+    """A dense table where only a=x doubled: the explanation is {a: x}, shown first, the cursor
+    on it, and the same segment starred in the ranked list."""
+    db = dense_db(tmp_path / "dense.db")
+    app = DataHunterApp.open(db)  # no flags: the detector finds the one spike
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.context is not None
+        assert app.context.windows.anomaly.start == DENSE_ANOMALY
+        tree = app.query_one(SegmentTree)
+        assert tree.explained is not None
+        assert [c.segment for c in tree.explained.root_causes] == [seg(a="x")]
+        causes = tree.causes_node()
+        assert causes is not None and causes.is_expanded
+        assert [c.data.segment for c in causes.children] == [seg(a="x")]
+        assert "1 segment" in str(causes.label)
+        assert tree.cursor_node is causes.children[0]
+        assert app.query_one(Details).segment == seg(a="x")
+        star = next(n for n in ranked(tree) if n.data.segment == seg(a="x"))
+        assert str(star.label)[1] == "★"
+        assert all(str(n.label)[1] != "★" for n in ranked(tree) if n is not star)
+        # a root cause expands like any segment: its children come from engine.children
+        await pilot.press("l")
+        await settle(pilot)
+        cause = causes.children[0]
+        groups = app.engine.children("m", app.context.windows, seg(a="x"))
+        assert sorted(segments(cause)) == sorted(s.segment for s in groups["b"])
+
+
+async def test_the_explanation_is_shown_as_explain_returns_it(demo_db: str, engine: Engine) -> None:
+    for metric, start, end in [("sessions", D(2025, 3, 18), None),
+                               ("sessions", D(2025, 10, 14), D(2025, 10, 16))]:  # fmt: skip
+        app = DataHunterApp.open(demo_db, metric=metric, anomaly_date=start, anomaly_end=end)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            explained = engine.explain(metric, engine.windows("day", start, end))
+            tree = app.query_one(SegmentTree)
+            top = tree.root.children[0]
+            assert str(top.label).startswith("★ root causes")
+            if explained.root_causes:
+                assert [c.data.segment for c in top.children] == [
+                    c.segment for c in explained.root_causes
+                ]
+                assert top.is_expanded == (explained.explained >= TRUSTED)
+            else:  # none: its note instead
+                assert top.data.kind == "message"
+                assert all(n in str(top.label) for n in explained.notes)
+            causes = {c.segment for c in explained.root_causes}
+            for node in ranked(tree):
+                assert (str(node.label)[1] == "★") == (node.data.segment in causes)
+            assert tree.cursor_node is start_node(tree, explained)
+
+
+async def test_explain_failing_leaves_the_tree_working(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(Engine, "explain", broken)
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(SegmentTree)
+        assert "explain failed: ZeroDivisionError: oops" in str(tree.root.children[0].label)
+        assert segments(tree.root)[0] == seg(country="BR")
+        assert tree.cursor_node is ranked(tree)[0]
+
+
+async def test_dominant_children_are_marked(demo_db: str, engine: Engine) -> None:
+    app = triage(demo_db, anomaly_date=D(2025, 5, 20), anomaly_end=D(2025, 5, 22))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(SegmentTree)
+        assert tree.total is not None
+        marked = 0
+        for node in ranked(tree):
+            if node.data.kind != "segment" or node.data.segment in tree.causes:
+                continue
+            share = node.data.stats.contribution / tree.total.contribution
+            assert (str(node.label)[1] == "◆") == (share >= 0.9)
+            marked += share >= 0.9
+        assert marked >= 1  # app_version=4.2 and device=ios carry the whole dip
+
+
+async def test_o_cycles_the_order_of_children(demo_db: str, engine: Engine) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(SegmentTree)
+        windows = engine.windows("day", D(2025, 3, 18))
+        children = [s for g in engine.children("sessions", windows, ROOT).values() for s in g]
+        for order in ("relative change", "surprise", "|contribution|"):
+            await pilot.press("o")
+            await settle(pilot)
+            assert tree.order == order
+            assert order in str(tree.border_title)
+            want = [s.segment for s in ordering.ordered(children, order)[:15]]
+            assert segments(tree.root) == want
+
+
+async def test_n_and_p_step_through_the_detected_windows(demo_db: str, engine: Engine) -> None:
+    _, found = engine.detect("sessions", "day")
+    app = triage(demo_db)  # 2025-03-18
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        i = [w.start for w in found].index(D(2025, 3, 18))
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.context is not None
+        w = app.context.windows.anomaly
+        assert (w.start, w.end) == (found[i + 1].start, found[i + 1].end)
+        assert app.query_one(SeriesChart).cursor_date() == found[i + 1].start
+        assert app.focused is app.query_one(SegmentTree)
+        for _ in range(i + 1):
+            await pilot.press("p")
+            await settle(pilot)
+        assert app.context.windows.anomaly.start == found[0].start
+        await pilot.press("p")
+        assert any("No earlier detected anomaly" in m for m in messages(app))
+        assert app.context.windows.anomaly.start == found[0].start
+
+
+async def test_same_weekday_baseline_is_used(demo_db: str, engine: Engine) -> None:
+    app = triage(demo_db, baseline_kind="same-weekday")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.context is not None and app.context.windows.kind == "same-weekday"
+        windows = engine.windows("day", D(2025, 3, 18), kind="same-weekday")
+        tree = app.query_one(SegmentTree)
+        assert tree.total is not None
+        assert tree.total.expected == pytest.approx(engine.total("sessions", windows).expected)
+        assert "same weekday" in str(app.query_one("#breadcrumb").render())
 
 
 # --- the planted anomalies, keystroke by keystroke ------------------------------------------

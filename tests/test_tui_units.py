@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data_hunter.segment import Segment, SegmentStats
+from data_hunter.tui import ordering
 from data_hunter.tui.bars import Span, bar_rows, column_of, column_ranges, marker_row
 from data_hunter.tui.labels import added_condition, compact, segment_label, share_bar
 
@@ -65,3 +66,31 @@ def test_labels_are_plain_text() -> None:
     assert share_bar(0.5, 8) == "████    "
     assert share_bar(None, 4) == "    "
     assert compact(-1_234_567) == "-1.2M" and compact(0.5) == "+0.5" and compact(0) == "±0"
+
+
+def _s(name: str, actual: float, expected: float) -> SegmentStats:
+    return SegmentStats(Segment((("d", name),)), actual, expected)
+
+
+def test_orders_of_children() -> None:
+    big = _s("big", 1100, 1000)  # +100, +10%
+    jump = _s("jump", 60, 10)  # +50, +500%
+    new = _s("new", 20, 0)  # +20, appeared
+    drop = _s("drop", 0, 80)  # -80, -100%
+    stats = [big, jump, new, drop]
+    assert ordering.ordered(stats) == [big, drop, jump, new]
+    assert ordering.ordered(stats, "relative change") == [new, jump, drop, big]
+    # surprise: |c| x log(1 + |rel|): 100 x 0.095, 50 x 1.79, 20 x log(101), 80 x 0.69
+    assert ordering.ordered(stats, "surprise") == [new, jump, drop, big]
+    assert ordering.surprise(_s("flat", 5, 5)) == 0
+    assert ordering.next_order("surprise") == "|contribution|"
+
+
+def test_dominant_child() -> None:
+    parent = _s("p", 200, 100)  # +100
+    assert ordering.dominant(_s("a", 195, 100), parent)  # +95
+    assert not ordering.dominant(_s("b", 180, 100), parent)  # +80
+    assert ordering.dominant(_s("c", 230, 100), parent)  # +130: more than all of it
+    assert not ordering.dominant(_s("d", 0, 100), parent)  # the other way
+    assert not ordering.dominant(_s("e", 5, 1), _s("flat", 5, 5))
+    assert not ordering.dominant(_s("f", 5, 1), None)
