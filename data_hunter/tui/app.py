@@ -103,7 +103,8 @@ class DataHunterApp(App[None]):
         (110, "-wide"),
     ]
     VERTICAL_BREAKPOINTS = [  # noqa: RUF012
-        (0, "-short"),
+        (0, "-tiny"),
+        (18, "-short"),
         (32, "-tall"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [

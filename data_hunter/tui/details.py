@@ -138,3 +138,11 @@ class Details(Vertical):
 
     def on_resize(self) -> None:
         self._draw_numbers()
+
+    def on_unmount(self) -> None:
+        """Quitting: stop the pending fetch and interrupt a running one."""
+        self.request += 1
+        if self._timer is not None:
+            self._timer.stop()
+        if self._token is not None:
+            self._token.cancel()

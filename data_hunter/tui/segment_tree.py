@@ -189,6 +189,9 @@ class SegmentTree(Tree[NodeData]):
         self._load(self.root)
         self.root.expand()
 
+    def on_unmount(self) -> None:
+        self.cancel_loads()
+
     def cancel_loads(self) -> None:
         for token in self._tokens:
             token.cancel()
