@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 from data_hunter.engine import Cancelled, CancelToken, Engine
 from data_hunter.errors import DataHunterError
@@ -158,20 +159,31 @@ async def test_a_superseded_query_never_overwrites_newer_results(
         assert app.context is not None and app.context.metric == "errors"
 
 
+def burst(app: DataHunterApp, keys: list[str]) -> None:
+    """Keys as a held-down key sends them: all queued at once, none waited for (``Pilot.press``
+    waits for the app to go idle after every key)."""
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
 async def test_a_key_held_down(demo_db: Path) -> None:
     app = triage(str(demo_db))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         tree = app.query_one(SegmentTree)
-        await pilot.press(*["j"] * 200)
+        burst(app, ["j"] * 200)
         await settle(pilot)
         assert app.is_running
         assert tree.cursor_line == tree.last_line  # stopped at the bottom, no wrap, no error
         assert not [n for n in app._notifications if n.severity == "error"]
-        await pilot.press(*["k"] * 200)
+        burst(app, ["k"] * 200)
         await settle(pilot)
         assert tree.cursor_line == 0
-        await pilot.press(*["n", "p"] * 25)  # analyses started and superseded 50 times
+        burst(app, ["n", "p"] * 25)  # analyses started and superseded 50 times
         await settle(pilot)
         assert app.context is not None and app.context.windows.anomaly.start == D(2025, 3, 18)
         assert not [n for n in app._notifications if n.severity == "error"]

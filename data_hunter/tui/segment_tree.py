@@ -230,6 +230,7 @@ class SegmentTree(Tree[NodeData]):
                 ctx.metric, ctx.windows, parent, ctx.within, ctx.dimensions, token
             )
             if explain:
+                token.check()  # superseded already: skip the (uninterruptible) explain
                 try:
                     explained = ctx.engine.explain(ctx.metric, ctx.windows, ctx.dimensions,
                                                    ctx.within, token)  # fmt: skip
