@@ -208,13 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
         "tui",
         help="explore interactively in the terminal",
         description="Open the interactive triage view (read-only): the metric over time with "
-        "the anomaly window marked, and a tree of the segments that changed most. Without DB, "
-        "opens the built-in demo. Press ? inside for keys.",
+        "the detected anomalies and the analysed window marked, the root causes, and a tree of "
+        "the segments that changed most. Without --anomaly-date (or with 'auto') it opens on the "
+        "most recent strong anomaly. Without DB, opens the built-in demo. Press ? inside for keys.",
         epilog=_examples("""
             data-hunter tui                    # the built-in demo
             data-hunter tui demo.db --metric revenue --time-dimension day \\
                 --anomaly-date 2025-07-08
             data-hunter tui events.parquet --dimensions country,device --no-mouse
+            data-hunter tui demo.db --anomaly-date auto --baseline same-weekday
         """),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -40,7 +40,7 @@ def test_help_lists_the_flags(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for flag in ("--metric", "--time-dimension", "--anomaly-date", "--anomaly-end",
                  "--baseline-start", "--baseline-end", "--table", "--date-column",
-                 "--dimensions", "--no-mouse", "examples:"):  # fmt: skip
+                 "--dimensions", "--no-mouse", "--baseline", "auto", "examples:"):  # fmt: skip
         assert flag in out
 
 
