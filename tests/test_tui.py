@@ -6,6 +6,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import duckdb
@@ -767,6 +768,39 @@ async def test_a_certain_cause_is_explained_and_starred(tmp_path: Path) -> None:
         assert sorted(segments(cause)) == sorted(s.segment for s in groups["b"])
 
 
+async def test_the_tree_does_not_wait_for_a_slow_explanation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranked children show while explain runs; a cursor you moved meanwhile stays."""
+    db = dense_db(tmp_path / "dense.db")
+    release = threading.Event()
+    real = Engine.explain
+
+    def slow_explain(self: Engine, *args: object, **kwargs: object) -> Explained:
+        release.wait(10)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "explain", slow_explain)
+    app = DataHunterApp.open(db, metric="m", anomaly_date=DENSE_ANOMALY)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tree = app.query_one(SegmentTree)
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if ranked(tree) and tree.cursor_node is ranked(tree)[0]:
+                break
+        assert "explaining…" in str(tree.root.children[0].label)
+        await pilot.press("j")  # you start exploring before the answer
+        moved = tree.cursor_node
+        release.set()
+        await settle(pilot)
+        assert tree.causes == {seg(a="x")}
+        causes = tree.causes_node()
+        assert causes is not None and [c.data.segment for c in causes.children] == [seg(a="x")]
+        assert tree.cursor_node is moved
+        star = next(n for n in ranked(tree) if n.data.segment == seg(a="x"))
+        assert str(star.label)[1] == "★"
+
+
 async def test_the_explanation_is_shown_as_explain_returns_it(demo_db: str, engine: Engine) -> None:
     for metric, start, end in [("sessions", D(2025, 3, 18), None),
                                ("sessions", D(2025, 10, 14), D(2025, 10, 16))]:  # fmt: skip
@@ -783,7 +817,7 @@ async def test_the_explanation_is_shown_as_explain_returns_it(demo_db: str, engi
                 ]
                 assert top.is_expanded == (explained.explained >= TRUSTED)
             else:  # none: its note instead
-                assert top.data.kind == "message"
+                assert top.data.kind == "explanation"
                 assert all(n in str(top.label) for n in explained.notes)
             causes = {c.segment for c in explained.root_causes}
             for node in ranked(tree):

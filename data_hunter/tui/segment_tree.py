@@ -38,7 +38,9 @@ from data_hunter.tui.labels import (
     total_label,
 )
 
-Kind = Literal["root", "segment", "dimension", "causes", "more", "loading", "message"]
+Kind = Literal[
+    "root", "segment", "dimension", "causes", "explanation", "more", "loading", "message"
+]
 BATCH = 15
 NAME_WIDTH = 22
 TRUSTED = 0.5
@@ -101,8 +103,6 @@ class SegmentTree(Tree[NodeData]):
             total: SegmentStats | None,
             groups: dict[str, list[SegmentStats]] | None,
             error: str | None = None,
-            explained: Explained | None = None,
-            explain_error: str | None = None,
         ) -> None:
             super().__init__()
             self.epoch = epoch
@@ -110,8 +110,13 @@ class SegmentTree(Tree[NodeData]):
             self.total = total
             self.groups = groups
             self.error = error
+
+    class _Explained(Message):
+        def __init__(self, epoch: int, explained: Explained | None, error: str | None) -> None:
+            super().__init__()
+            self.epoch = epoch
             self.explained = explained
-            self.explain_error = explain_error
+            self.error = error
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(Text("no data yet"), id=id)
@@ -124,6 +129,8 @@ class SegmentTree(Tree[NodeData]):
         self.explained: Explained | None = None
         self.causes: set[Segment] = set()
         self._explained_for: ViewContext | None = None
+        self._explain_error: str | None = None
+        self._initial_cursor: TreeNode[NodeData] | None = None
         self._epoch = 0
         self._tokens: list[CancelToken] = []
         self._restore_expanded: set[Segment] = set()
@@ -183,6 +190,8 @@ class SegmentTree(Tree[NodeData]):
         self.total = None
         if self._explained_for is not ctx:
             self.explained, self.causes, self._explained_for = None, set(), None
+            self._explain_error = None
+        self._initial_cursor = None
         self.border_title = f"Segments · by {self.order}"
         self.root.data = NodeData("root", ctx.within)
         self.root.set_label(Text(f"{ctx.within.label()}  loading…"))
@@ -220,7 +229,6 @@ class SegmentTree(Tree[NodeData]):
     ) -> None:
         assert node.data is not None
         parent = node.data.segment
-        explained, explain_error = None, None
         try:
             total = None
             if node.data.kind == "root":
@@ -229,15 +237,6 @@ class SegmentTree(Tree[NodeData]):
             groups = ctx.engine.children(
                 ctx.metric, ctx.windows, parent, ctx.within, ctx.dimensions, token
             )
-            if explain:
-                token.check()  # superseded already: skip the (uninterruptible) explain
-                try:
-                    explained = ctx.engine.explain(ctx.metric, ctx.windows, ctx.dimensions,
-                                                   ctx.within, token)  # fmt: skip
-                except (Cancelled, DataHunterError):
-                    raise
-                except Exception as exc:  # the explanation is extra: the tree still works
-                    explain_error = f"{type(exc).__name__}: {exc}"
         except Cancelled:
             return
         except DataHunterError as exc:
@@ -247,9 +246,56 @@ class SegmentTree(Tree[NodeData]):
             message = f"{type(exc).__name__}: {exc}"
             self.post_message(self._ChildrenLoaded(epoch, node, None, None, message))
             return
-        self.post_message(
-            self._ChildrenLoaded(epoch, node, total, groups, None, explained, explain_error)
-        )
+        self.post_message(self._ChildrenLoaded(epoch, node, total, groups))
+        if explain:  # after the children: the tree never waits for the explanation
+            self._explain(epoch, ctx, token)
+
+    def _explain(self, epoch: int, ctx: ViewContext, token: CancelToken) -> None:
+        """In the root's worker thread: the root causes, or why there are none."""
+        explained, error = None, None
+        try:
+            token.check()  # superseded already: skip the (uninterruptible) explain
+            explained = ctx.engine.explain(ctx.metric, ctx.windows, ctx.dimensions,
+                                           ctx.within, token)  # fmt: skip
+        except Cancelled:
+            return
+        except DataHunterError as exc:
+            error = str(exc)
+        except Exception as exc:  # the explanation is extra: the tree still works
+            error = f"{type(exc).__name__}: {exc}"
+        self.post_message(self._Explained(epoch, explained, error))
+
+    @on(_Explained)
+    def _explained(self, event: _Explained) -> None:
+        event.stop()
+        if event.epoch != self._epoch or self.context is None:
+            return  # stale
+        self.explained, self._explained_for = event.explained, self.context
+        self._explain_error = event.error
+        found = event.explained.root_causes if event.explained is not None else []
+        self.causes = {c.segment for c in found}
+        top = self.root.children[0] if self.root.children else None
+        if top is not None and top.data is not None and top.data.kind in ("causes", "explanation"):
+            top.remove()
+        self._add_causes(self.root, before=0 if self.root.children else None)
+        self._relabel_causes()
+        causes = self.causes_node()
+        untouched = self.cursor_node in (None, self.root, self._initial_cursor)
+        if causes is not None and causes.is_expanded and causes.children and untouched:
+            self._move_to(causes.children[0])
+
+    def _relabel_causes(self) -> None:
+        """Mark the root causes ★ in the ranked tree (they arrive after it)."""
+        for node in self._all_nodes():
+            data, parent = node.data, node.parent
+            if data is None or data.kind != "segment" or data.stats is None or parent is None:
+                continue
+            if parent.data is None or parent.data.kind == "causes":
+                continue
+            if data.segment in self.causes:
+                name = added_condition(data.segment, parent.data.segment)
+                node.set_label(segment_label(name, data.stats, parent.data.name_width,
+                                             CAUSE_MARK))  # fmt: skip
 
     @on(_ChildrenLoaded)
     def _children_loaded(self, event: _ChildrenLoaded) -> None:
@@ -267,11 +313,6 @@ class SegmentTree(Tree[NodeData]):
             self.notify(event.error or "failed", severity="error", markup=False)
             return
         data.loaded = True
-        if node is self.root and (event.explained is not None or event.explain_error):
-            self.explained, self._explained_for = event.explained, self.context
-            self._explain_error = event.explain_error
-            found = event.explained.root_causes if event.explained is not None else []
-            self.causes = {c.segment for c in found}
         if event.total is not None:
             self.total = event.total
             data.stats = event.total
@@ -293,6 +334,7 @@ class SegmentTree(Tree[NodeData]):
                 causes = self.causes_node()
                 if causes is not None and causes.is_expanded and causes.children:
                     first = causes.children[0]
+                self._initial_cursor = first
                 self._move_to(first or node)
         if not node.children:
             node.add_leaf(Text("no sub-segments: every dimension is fixed", style="dim"),
@@ -329,18 +371,22 @@ class SegmentTree(Tree[NodeData]):
     def causes_node(self) -> TreeNode[NodeData] | None:
         return next((c for c in self.root.children if c.data and c.data.kind == "causes"), None)
 
-    def _add_causes(self, root: TreeNode[NodeData]) -> None:
+    def _add_causes(self, root: TreeNode[NodeData], before: int | None = None) -> None:
         """The explanation, first under the root: its causes, or why there are none."""
         assert root.data is not None
         ex = self.explained
-        error = getattr(self, "_explain_error", None)
+        error = self._explain_error
         label = Text(no_wrap=True, overflow="ellipsis")
         label.append(f"{CAUSE_MARK} root causes", style="bold")
+        if self._explained_for is not self.context:
+            label.append(": explaining…", style="italic dim")
+            root.add_leaf(label, data=NodeData("explanation", root.data.segment), before=before)
+            return
         if ex is None or not ex.root_causes:
             why = f"explain failed: {error}" if error else (
                 "; ".join(ex.notes) if ex is not None and ex.notes else "none found")  # fmt: skip
             label.append(f": {why}", style="dim")
-            root.add_leaf(label, data=NodeData("message", root.data.segment))
+            root.add_leaf(label, data=NodeData("explanation", root.data.segment), before=before)
             return
         n = len(ex.root_causes)
         label.append(f"  {n} segment{'s' if n != 1 else ''}, {ex.explained:.0%} of the change",
@@ -358,7 +404,7 @@ class SegmentTree(Tree[NodeData]):
         names = [len(added_condition(s.segment, within)) for s in causes]
         width = min(NAME_WIDTH, max([*names, 6]))
         data = NodeData("causes", within, total, loaded=True, name_width=width)
-        node = root.add(label, data=data)
+        node = root.add(label, data=data, before=before)
         for s in causes:
             name = added_condition(s.segment, within)
             node.add(segment_label(name, s, width, CAUSE_MARK),
