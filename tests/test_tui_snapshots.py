@@ -42,6 +42,7 @@ CASES = [
     ("prev-anomaly", {}, (80, 24), ("p",)),
     ("triage-br", BR, (80, 24), ()),
     ("triage-br", BR, (120, 40), ()),
+    ("triage-br", BR, (40, 12), ()),
     ("ios-dip-expanded", IOS, (120, 40), ("l", "l")),
     ("drilled-br", BR, (80, 24), ("enter",)),
     ("drilled-br", BR, (120, 40), ("enter",)),
