@@ -106,6 +106,9 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
         why = "no data" if leaves.n_leaves == 0 else "nothing changed"
         return Explanation([], total_actual, total_expected, 0.0, why)
 
+    if _is_sparse(v, f):
+        return _explain_sparse(leaves, max_causes, max_depth)
+
     uniform = _uniform_ratio(v, f)
     if uniform is not None:
         why = f"the whole metric moved uniformly (x{uniform:.3g}); no segment stands out"
@@ -389,3 +392,237 @@ def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:
         if code >= 0:
             mask &= leaves.codes[:, d] == code
     return mask
+
+
+# --- Sparse (count-like) leaves -----------------------------------------------------------
+
+_SPARSE_ZEROS = 0.5  # share of expected-positive leaves at 0 that marks leaves as sparse
+_MIN_SHARE = 0.05  # share of the total deviation a sparse-mode cause must account for
+_MIN_UNITS = 5.0  # values with fewer expected "events" are not used to estimate phi
+_MIN_VALUES = 5  # a dimension needs this many such values to estimate phi
+
+
+def _is_sparse(v: np.ndarray, f: np.ndarray) -> bool:
+    """Leaves are Poisson-sparse (event counts, or sums over a few events) when most leaves
+    that expected something got nothing: per-leaf ratios are then meaningless."""
+    pos = f > 0
+    if pos.sum() < 10:
+        return False
+    return float(np.mean(v[pos] == 0)) >= _SPARSE_ZEROS
+
+
+def _global_ratio(c: _Candidates, n_dims: int) -> float:
+    """The ratio by which the metric moved everywhere (a weekday, a trend): per dimension,
+    the expected-weighted median ratio of its values; the one nearest 1 wins, so a cause
+    concentrated in one value of one dimension does not move it."""
+    best = 1.0
+    for k in range(1, n_dims + 1):
+        start, end = (
+            int(c.starts[k]),
+            int(c.starts[k + 1]) if k + 1 < len(c.starts) else len(c.gain),
+        )
+        a, e = c.actual[start:end], c.expected[start:end]
+        keep = e > 0
+        if keep.sum() == 0:
+            continue
+        r, w = a[keep] / e[keep], e[keep]
+        order = np.argsort(r, kind="stable")
+        cw = np.cumsum(w[order])
+        med = float(r[order][np.searchsorted(cw, cw[-1] / 2.0)])
+        if med > 0 and (k == 1 or abs(math.log(med)) < abs(math.log(best))):
+            best = med
+    return best
+
+
+def _dispersion(leaves: Leaves, c: _Candidates, g: float) -> float:
+    """Quasi-Poisson dispersion ``phi`` (variance = phi x mean: 1 for event counts, about
+    ``E[x^2] / E[x]`` for sums of event values).
+
+    Per value of a dimension, the leaf-level moment estimate ``sum (v - g f)^2 / sum g f``
+    (unbiased under the model); per dimension the median over its values holding at least
+    ``_MIN_UNITS`` events; the smallest of these medians, since a cause inflates every value
+    of the dimensions it is spread over but only one value of the dimension it sits in.
+    """
+    v, mu = leaves.actual, g * leaves.expected
+    sq = (v - mu) ** 2
+    per_dim: list[tuple[np.ndarray, np.ndarray]] = []
+    for k in range(1, len(c.cuboids)):
+        if len(c.cuboids[k]) != 1:
+            continue
+        ids = c.ids[k] - c.starts[k]
+        m = int(ids.max()) + 1 if len(ids) else 0
+        num = np.bincount(ids, weights=sq, minlength=m)
+        den = np.bincount(ids, weights=mu, minlength=m)
+        keep = den > 0
+        per_dim.append((num[keep] / den[keep], den[keep]))
+    # Start from the pooled estimate (inflated by the causes, so the filter starts strict)
+    # and lower the bar until enough values qualify.
+    pooled = float(sq.sum() / mu.sum()) if mu.sum() > 0 else 1.0
+    phi, found = pooled, False
+    for _ in range(12):
+        meds = [
+            float(np.median(e[w >= _MIN_UNITS * phi]))
+            for e, w in per_dim
+            if (w >= _MIN_UNITS * phi).sum() >= _MIN_VALUES
+        ]
+        if not meds:
+            if found:
+                break
+            phi /= 2.0
+            continue
+        new = min(meds)
+        converged = found and abs(new - phi) <= 1e-3 * phi
+        phi, found = new, True
+        if converged:
+            break
+    if not found:
+        phi = pooled
+    return max(phi, 1e-12)
+
+
+def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> Explanation:
+    """Segment-level model for sparse leaves: a segment's value is a sum of many leaves, so
+    its noise is quasi-Poisson, ``var = phi x mean`` (plus a floor of one event), around
+    ``g x expected`` where ``g`` is the ratio by which the metric moved everywhere.
+
+    Candidates are ranked by their deviation ``|A - g F|``; a candidate is a cause when it is
+    significant, moved by at least ``MIN_RELATIVE_CHANGE`` against ``g``, accounts for at least
+    ``_MIN_SHARE`` of the total deviation, and passes the ripple check on its children one
+    level down (aggregated, not per leaf). Segments with the same rows tie, and ties go to the
+    shallowest, then the first in dimension order.
+    """
+    total_actual, total_expected = leaves.totals()
+    total_change = total_actual - total_expected
+    n_dims = len(leaves.dimensions)
+    c = _candidates(leaves, _cuboids(n_dims, max_depth))
+    g = _global_ratio(c, n_dims)
+    phi = _dispersion(leaves, c, g)
+    mu = g * c.expected
+    dev = c.actual - mu
+    z = np.abs(dev) / np.sqrt(phi * np.maximum(np.maximum(mu, c.actual), phi))
+    z_min = math.sqrt(2.0 * math.log(max(len(dev), 2)))
+    total_dev = abs(total_actual - g * total_expected)
+    scale = max(total_dev, abs(total_change))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(mu > 0, np.abs(dev) / np.where(mu > 0, mu, 1.0), np.inf)
+    material = np.abs(dev) >= 0.2 * scale
+    significant = (z >= z_min + _Z_MARGIN) | ((z >= z_min) & material)
+    eligible = (
+        significant
+        & (rel >= MIN_RELATIVE_CHANGE)
+        & (np.abs(dev) >= _MIN_SHARE * scale)
+        & (c.depth > 0)
+    )
+    # Largest deviation first; equal deviations (often the same rows) go to the shallowest,
+    # then to the first in cuboid (dimension) order.
+    order = np.lexsort((np.arange(len(dev)), c.depth, -np.abs(dev)))
+    order = order[eligible[order]]
+    chosen: list[int] = []
+    taken = np.zeros(len(dev), dtype=bool)
+    for i in order:
+        if len(chosen) >= max_causes:
+            break
+        i = int(i)
+        if taken[i]:
+            continue
+        if chosen and abs(dev[i]) < _MIN_SHARE * abs(dev[chosen[0]]):
+            break
+        uniform, child = _ripple_sparse(c, i, g, phi)
+        if not uniform:
+            continue
+        while child is not None and eligible[child]:
+            uniform, deeper = _ripple_sparse(c, child, g, phi)
+            if not uniform:
+                break
+            i, child = child, deeper
+        chosen.append(i)
+        inside = _mask(leaves, c.keys[i])
+        for ids in c.ids:
+            taken[ids[inside]] = True
+
+    causes = []
+    denom = max(total_dev, sum(abs(float(dev[i])) for i in chosen), 1e-300)
+    for i in chosen:
+        seg = Segment(
+            tuple(
+                (leaves.dimensions[d], leaves.labels[d][int(k)])
+                for d, k in enumerate(c.keys[i])
+                if k >= 0
+            )
+        )
+        a, e = float(c.actual[i]), float(c.expected[i])
+        causes.append(
+            SegmentStats(seg, a, e, share_of(a - e, total_change), score=abs(float(dev[i])) / denom)
+        )
+    contribution = sum(x.contribution for x in causes)
+    explained = contribution / total_change if total_change != 0 else 0.0
+    note: str | None = None
+    if not causes:
+        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE:
+            note = f"the whole metric moved uniformly (x{g:.3g}); no segment stands out"
+        else:
+            note = "no segment explains the change well"
+    elif total_change != 0 and explained < 0:
+        note = "the segments found moved against the total change (the rest moved the other way)"
+    elif total_change != 0 and explained < 0.5:
+        note = f"the segments found account for only {explained:.0%} of the change"
+    return Explanation(causes, total_actual, total_expected, float(explained), note)
+
+
+def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[bool, int | None]:
+    """Ripple check on aggregated children (one level down, not leaves), for each free
+    dimension: no child, and not the rest of ``best`` once its largest child is set aside,
+    may clearly miss ``best``'s ratio while sitting nearer to the global ratio ``g``.
+
+    Returns ``(uniform, child)``: ``child`` is a child that holds the change on its own (the
+    rest of ``best`` looks normal, if only within noise), the more precise answer.
+    """
+    f_b = c.expected[best]
+    if f_b <= 0:
+        return True, None
+    rho = c.actual[best] / f_b
+    sign = 1.0 if c.actual[best] >= g * f_b else -1.0
+    key = c.keys[best]
+    fixed = np.nonzero(key >= 0)[0]
+    index = {dims: k for k, dims in enumerate(c.cuboids)}
+    descend: int | None = None
+
+    def t_values(a: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mu_one, mu_same = g * f, rho * f
+        t_one = np.abs(a - mu_one) / np.sqrt(phi * np.maximum(mu_one, phi))
+        # A cause may scale each event (x6 per row: variance x rho^2) rather than the
+        # number of events (variance x rho); allow for the larger. The ratio rho is itself
+        # estimated from the parent, which holds this part.
+        var_same = phi * max(rho, 1.0) * np.maximum(mu_same, phi) * (1.0 + f / f_b)
+        return t_one, np.abs(a - mu_same) / np.sqrt(var_same)
+
+    for d in range(c.keys.shape[1]):
+        if key[d] >= 0:
+            continue
+        k = index.get(tuple(sorted([*fixed.tolist(), d])))
+        if k is None:
+            continue
+        start, end = _range(c, k)
+        sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
+        rows = start + np.nonzero(sel)[0]
+        if len(rows) < 2:
+            continue
+        a, f = c.actual[rows], c.expected[rows]
+        pos = f > 0
+        t_one, t_same = t_values(a[pos], f[pos])
+        t_min = max(_SIBLING_T, math.sqrt(2.0 * math.log(max(int(pos.sum()), 2))) + 1.0)
+        if np.any((t_same > t_one) & (t_same > t_min)):
+            return False, None
+        # The rest once the child holding most of the change is set aside.
+        top = int(np.argmax(sign * (a - g * f)))
+        a_x = float(a.sum() - a[top])
+        f_x = float(f.sum() - f[top])
+        if f_x <= 0:
+            continue
+        t1, ts = t_values(np.array([a_x]), np.array([f_x]))
+        if ts[0] > t1[0]:
+            if ts[0] > _SIBLING_T:
+                return False, None
+            if descend is None and f[top] > 0:
+                descend = int(rows[top])
+    return True, descend
