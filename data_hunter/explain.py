@@ -411,17 +411,27 @@ def _is_sparse(v: np.ndarray, f: np.ndarray) -> bool:
     return float(np.mean(v[pos] == 0)) >= _SPARSE_ZEROS
 
 
-def _global_ratio(c: _Candidates, n_dims: int) -> float:
+def _depth1(
+    c: _Candidates, values: np.ndarray, mask: np.ndarray, depths: tuple[int, ...] = (1,)
+) -> list[tuple[np.ndarray, ...]]:
+    """Per cuboid of the given depths (default: per dimension): sums of each row of
+    ``values`` (k, n_leaves) per segment, over the leaves in ``mask``."""
+    out = []
+    for k, dims in enumerate(c.cuboids):
+        if len(dims) not in depths:
+            continue
+        ids = c.ids[k][mask] - c.starts[k]
+        m = int(ids.max()) + 1 if len(ids) else 0
+        out.append(tuple(np.bincount(ids, weights=col[mask], minlength=m) for col in values))
+    return out
+
+
+def _global_ratio(leaves: Leaves, c: _Candidates, mask: np.ndarray) -> float:
     """The ratio by which the metric moved everywhere (a weekday, a trend): per dimension,
-    the expected-weighted median ratio of its values; the one nearest 1 wins, so a cause
-    concentrated in one value of one dimension does not move it."""
-    best = 1.0
-    for k in range(1, n_dims + 1):
-        start, end = (
-            int(c.starts[k]),
-            int(c.starts[k + 1]) if k + 1 < len(c.starts) else len(c.gain),
-        )
-        a, e = c.actual[start:end], c.expected[start:end]
+    the expected-weighted median ratio of its values (over the leaves in ``mask``); the one
+    nearest 1 wins, so a cause concentrated in one value of one dimension does not move it."""
+    best: float | None = None
+    for a, e in _depth1(c, np.stack([leaves.actual, leaves.expected]), mask):
         keep = e > 0
         if keep.sum() == 0:
             continue
@@ -429,14 +439,14 @@ def _global_ratio(c: _Candidates, n_dims: int) -> float:
         order = np.argsort(r, kind="stable")
         cw = np.cumsum(w[order])
         med = float(r[order][np.searchsorted(cw, cw[-1] / 2.0)])
-        if med > 0 and (k == 1 or abs(math.log(med)) < abs(math.log(best))):
+        if med > 0 and (best is None or abs(math.log(med)) < abs(math.log(best))):
             best = med
-    return best
+    return 1.0 if best is None else best
 
 
-def _dispersion(leaves: Leaves, c: _Candidates, g: float) -> float:
+def _dispersion(leaves: Leaves, c: _Candidates, g: float, mask: np.ndarray) -> float:
     """Quasi-Poisson dispersion ``phi`` (variance = phi x mean: 1 for event counts, about
-    ``E[x^2] / E[x]`` for sums of event values).
+    ``E[x^2] / E[x]`` for sums of event values), over the leaves in ``mask``.
 
     Per value of a dimension, the leaf-level moment estimate ``sum (v - g f)^2 / sum g f``
     (unbiased under the model); per dimension the median over its values holding at least
@@ -445,19 +455,14 @@ def _dispersion(leaves: Leaves, c: _Candidates, g: float) -> float:
     """
     v, mu = leaves.actual, g * leaves.expected
     sq = (v - mu) ** 2
-    per_dim: list[tuple[np.ndarray, np.ndarray]] = []
-    for k in range(1, len(c.cuboids)):
-        if len(c.cuboids[k]) != 1:
-            continue
-        ids = c.ids[k] - c.starts[k]
-        m = int(ids.max()) + 1 if len(ids) else 0
-        num = np.bincount(ids, weights=sq, minlength=m)
-        den = np.bincount(ids, weights=mu, minlength=m)
+    per_dim = []
+    for num, den in _depth1(c, np.stack([sq, mu]), mask):
         keep = den > 0
         per_dim.append((num[keep] / den[keep], den[keep]))
+    total = float(mu[mask].sum())
+    pooled = float(sq[mask].sum()) / total if total > 0 else 1.0
     # Start from the pooled estimate (inflated by the causes, so the filter starts strict)
     # and lower the bar until enough values qualify.
-    pooled = float(sq.sum() / mu.sum()) if mu.sum() > 0 else 1.0
     phi, found = pooled, False
     for _ in range(12):
         meds = [
@@ -495,14 +500,61 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     total_change = total_actual - total_expected
     n_dims = len(leaves.dimensions)
     c = _candidates(leaves, _cuboids(n_dims, max_depth))
-    g = _global_ratio(c, n_dims)
-    phi = _dispersion(leaves, c, g)
+    everywhere = np.ones(leaves.n_leaves, dtype=bool)
+    g = _global_ratio(leaves, c, everywhere)
+    phi = _dispersion(leaves, c, g, everywhere)
+    chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    if chosen:
+        # The causes bias both the global ratio and the noise: estimate them again on the
+        # leaves left unexplained, and select again.
+        covered = np.zeros(leaves.n_leaves, dtype=bool)
+        for i in chosen:
+            covered |= _mask(leaves, c.keys[i])
+        if float(leaves.expected[~covered].sum()) > 0.1 * max(total_expected, 1e-300):
+            g = _global_ratio(leaves, c, ~covered)
+            phi = _dispersion(leaves, c, g, ~covered)
+            chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    dev = c.actual - g * c.expected
+    total_dev = abs(total_actual - g * total_expected)
+
+    causes = []
+    denom = max(total_dev, sum(abs(float(dev[i])) for i in chosen), 1e-300)
+    for i in chosen:
+        seg = Segment(
+            tuple(
+                (leaves.dimensions[d], leaves.labels[d][int(k)])
+                for d, k in enumerate(c.keys[i])
+                if k >= 0
+            )
+        )
+        a, e = float(c.actual[i]), float(c.expected[i])
+        causes.append(
+            SegmentStats(seg, a, e, share_of(a - e, total_change), score=abs(float(dev[i])) / denom)
+        )
+    contribution = sum(x.contribution for x in causes)
+    explained = contribution / total_change if total_change != 0 else 0.0
+    note: str | None = None
+    if not causes:
+        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE:
+            note = f"the whole metric moved uniformly (x{g:.3g}); no segment stands out"
+        else:
+            note = "no segment explains the change well"
+    elif total_change != 0 and explained < 0:
+        note = "the segments found moved against the total change (the rest moved the other way)"
+    elif total_change != 0 and explained < 0.5:
+        note = f"the segments found account for only {explained:.0%} of the change"
+    return Explanation(causes, total_actual, total_expected, float(explained), note)
+
+
+def _select_sparse(
+    c: _Candidates, leaves: Leaves, g: float, phi: float, max_causes: int
+) -> list[int]:
+    total_actual, total_expected = leaves.totals()
     mu = g * c.expected
     dev = c.actual - mu
-    z = np.abs(dev) / np.sqrt(phi * np.maximum(np.maximum(mu, c.actual), phi))
+    z = _root_t(c.actual, mu, phi)
     z_min = math.sqrt(2.0 * math.log(max(len(dev), 2)))
-    total_dev = abs(total_actual - g * total_expected)
-    scale = max(total_dev, abs(total_change))
+    scale = max(abs(total_actual - g * total_expected), abs(total_actual - total_expected))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(mu > 0, np.abs(dev) / np.where(mu > 0, mu, 1.0), np.inf)
     material = np.abs(dev) >= 0.2 * scale
@@ -539,34 +591,14 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
         inside = _mask(leaves, c.keys[i])
         for ids in c.ids:
             taken[ids[inside]] = True
+    return chosen
 
-    causes = []
-    denom = max(total_dev, sum(abs(float(dev[i])) for i in chosen), 1e-300)
-    for i in chosen:
-        seg = Segment(
-            tuple(
-                (leaves.dimensions[d], leaves.labels[d][int(k)])
-                for d, k in enumerate(c.keys[i])
-                if k >= 0
-            )
-        )
-        a, e = float(c.actual[i]), float(c.expected[i])
-        causes.append(
-            SegmentStats(seg, a, e, share_of(a - e, total_change), score=abs(float(dev[i])) / denom)
-        )
-    contribution = sum(x.contribution for x in causes)
-    explained = contribution / total_change if total_change != 0 else 0.0
-    note: str | None = None
-    if not causes:
-        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE:
-            note = f"the whole metric moved uniformly (x{g:.3g}); no segment stands out"
-        else:
-            note = "no segment explains the change well"
-    elif total_change != 0 and explained < 0:
-        note = "the segments found moved against the total change (the rest moved the other way)"
-    elif total_change != 0 and explained < 0.5:
-        note = f"the segments found account for only {explained:.0%} of the change"
-    return Explanation(causes, total_actual, total_expected, float(explained), note)
+
+def _root_t(a: np.ndarray, mu: np.ndarray, phi: float) -> np.ndarray:
+    """Distance of ``a`` from ``mu`` in noise units on the square-root scale, where a
+    quasi-Poisson value is nearly Gaussian with variance ``phi / 4`` even for a few events
+    and heavy-tailed event values (Anscombe's transform, without the small-count shift)."""
+    return np.asarray(2.0 * np.abs(np.sqrt(np.maximum(a, 0.0)) - np.sqrt(mu)) / math.sqrt(phi))
 
 
 def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[bool, int | None]:
@@ -588,13 +620,12 @@ def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[boo
     descend: int | None = None
 
     def t_values(a: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu_one, mu_same = g * f, rho * f
-        t_one = np.abs(a - mu_one) / np.sqrt(phi * np.maximum(mu_one, phi))
-        # A cause may scale each event (x6 per row: variance x rho^2) rather than the
-        # number of events (variance x rho); allow for the larger. The ratio rho is itself
-        # estimated from the parent, which holds this part.
-        var_same = phi * max(rho, 1.0) * np.maximum(mu_same, phi) * (1.0 + f / f_b)
-        return t_one, np.abs(a - mu_same) / np.sqrt(var_same)
+        t_one = _root_t(a, g * f, phi)
+        # A cause may scale each event (x6 per row: dispersion x rho) rather than the number
+        # of events; allow for it. The ratio rho is itself estimated from the parent, which
+        # holds this part.
+        t_same = _root_t(a, rho * f, phi * max(rho, 1.0)) / np.sqrt(1.0 + f / f_b)
+        return t_one, t_same
 
     for d in range(c.keys.shape[1]):
         if key[d] >= 0:
