@@ -399,6 +399,7 @@ def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:
 _SPARSE_ZEROS = 0.5  # share of expected-positive leaves at 0 that marks leaves as sparse
 _MIN_SHARE = 0.05  # share of the total deviation a sparse-mode cause must account for
 _MIN_UNITS = 5.0  # values with fewer expected "events" are not used to estimate phi
+_PASSES = 3  # selections, each with g and phi estimated on the leaves the last one left
 _MIN_VALUES = 5  # a dimension needs this many such values to estimate phi
 
 
@@ -501,19 +502,19 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     n_dims = len(leaves.dimensions)
     c = _candidates(leaves, _cuboids(n_dims, max_depth))
     everywhere = np.ones(leaves.n_leaves, dtype=bool)
-    g = _global_ratio(leaves, c, everywhere)
-    phi = _dispersion(leaves, c, g, everywhere)
-    chosen = _select_sparse(c, leaves, g, phi, max_causes)
-    if chosen:
-        # The causes bias both the global ratio and the noise: estimate them again on the
-        # leaves left unexplained, and select again.
-        covered = np.zeros(leaves.n_leaves, dtype=bool)
-        for i in chosen:
-            covered |= _mask(leaves, c.keys[i])
-        if float(leaves.expected[~covered].sum()) > 0.1 * max(total_expected, 1e-300):
-            g = _global_ratio(leaves, c, ~covered)
-            phi = _dispersion(leaves, c, g, ~covered)
-            chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    g0 = _global_ratio(leaves, c, everywhere)
+    phi0 = _dispersion(leaves, c, g0, everywhere)
+    # The global ratio is ambiguous when causes cover much of the data (two of four channels
+    # moved, or the whole metric did?): fit from every plausible start and keep the fit that
+    # explains the dimension values best for its number of causes.
+    best: tuple[float, float, float, list[int]] | None = None
+    for start in _ratio_candidates(leaves, c, phi0, g0):
+        g, phi, chosen = _fit_sparse(c, leaves, start, max_causes)
+        cost = _deviance(c, leaves, g, phi0, chosen) + _penalty(c) * len(chosen)
+        if best is None or cost < best[0] - 1e-9:
+            best = (cost, g, phi, chosen)
+    assert best is not None
+    _, g, phi, chosen = best
     dev = c.actual - g * c.expected
     total_dev = abs(total_actual - g * total_expected)
 
@@ -546,6 +547,70 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     return Explanation(causes, total_actual, total_expected, float(explained), note)
 
 
+def _ratio_candidates(leaves: Leaves, c: _Candidates, phi: float, g0: float) -> list[float]:
+    """Starting values for the global ratio: ``g0``, 1, and per dimension the median ratio of
+    its values holding at least ``4 x _MIN_UNITS`` events (distinct within 1 %)."""
+    out = [g0, 1.0]
+    for a, e in _depth1(
+        c, np.stack([leaves.actual, leaves.expected]), np.ones_like(leaves.actual, dtype=bool)
+    ):
+        keep = (e * g0 >= 4 * _MIN_UNITS * phi) & (e > 0)
+        if keep.sum() >= 3:
+            out.append(float(np.median(a[keep] / e[keep])))
+    distinct: list[float] = []
+    for r in out:
+        if r > 0 and all(abs(math.log(r / d)) > 0.01 for d in distinct):
+            distinct.append(r)
+    return distinct
+
+
+def _fit_sparse(
+    c: _Candidates, leaves: Leaves, g: float, max_causes: int
+) -> tuple[float, float, list[int]]:
+    """Select causes around the global ratio ``g``; then estimate ``g`` and the dispersion
+    again on the leaves the causes leave unexplained, and select again (up to ``_PASSES``)."""
+    everywhere = np.ones(leaves.n_leaves, dtype=bool)
+    phi = _dispersion(leaves, c, g, everywhere)
+    chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    total_expected = float(leaves.expected.sum())
+    seen: list[list[int]] = []
+    while chosen and chosen not in seen and len(seen) < _PASSES:
+        seen.append(chosen)
+        covered = np.zeros(leaves.n_leaves, dtype=bool)
+        for i in chosen:
+            covered |= _mask(leaves, c.keys[i])
+        if float(leaves.expected[~covered].sum()) <= 0.1 * max(total_expected, 1e-300):
+            break
+        g = _global_ratio(leaves, c, ~covered)
+        phi = _dispersion(leaves, c, g, ~covered)
+        chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    return g, phi, chosen
+
+
+def _penalty(c: _Candidates) -> float:
+    """Deviance a cause must remove to be worth its place (every leaf counts once per
+    dimension in ``_deviance``; ``2 ln N`` per count for ``N`` candidates)."""
+    n_dims = c.keys.shape[1]
+    return n_dims * 2.0 * math.log(max(len(c.gain), 2))
+
+
+def _deviance(c: _Candidates, leaves: Leaves, g: float, phi: float, chosen: list[int]) -> float:
+    """How badly ``g`` and the causes (each moving its leaves by its own ratio) fit the
+    values of every dimension, in squared noise units on the square-root scale."""
+    pred = g * leaves.expected
+    for i in chosen:
+        inside = _mask(leaves, c.keys[i])
+        if c.expected[i] > 0:
+            pred[inside] = leaves.expected[inside] * (c.actual[i] / c.expected[i])
+        else:
+            pred[inside] = leaves.actual[inside]
+    every = np.ones(leaves.n_leaves, dtype=bool)
+    total = 0.0
+    for a, p in _depth1(c, np.stack([leaves.actual, pred]), every):
+        total += float((4.0 * (np.sqrt(np.maximum(a, 0.0)) - np.sqrt(p)) ** 2).sum()) / phi
+    return total
+
+
 def _select_sparse(
     c: _Candidates, leaves: Leaves, g: float, phi: float, max_causes: int
 ) -> list[int]:
@@ -554,7 +619,12 @@ def _select_sparse(
     dev = c.actual - mu
     z = _root_t(c.actual, mu, phi)
     z_min = math.sqrt(2.0 * math.log(max(len(dev), 2)))
-    scale = max(abs(total_actual - g * total_expected), abs(total_actual - total_expected))
+    # The change to account for, and never less than the noise of the total.
+    scale = max(
+        abs(total_actual - g * total_expected),
+        abs(total_actual - total_expected),
+        math.sqrt(phi * g * total_expected),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(mu > 0, np.abs(dev) / np.where(mu > 0, mu, 1.0), np.inf)
     material = np.abs(dev) >= 0.2 * scale
@@ -579,6 +649,8 @@ def _select_sparse(
             continue
         if chosen and abs(dev[i]) < _MIN_SHARE * abs(dev[chosen[0]]):
             break
+        if _one_leaf(leaves, c, i, g, phi, z_min):
+            continue
         uniform, child = _ripple_sparse(c, i, g, phi)
         if not uniform:
             continue
@@ -594,11 +666,24 @@ def _select_sparse(
     return chosen
 
 
+def _one_leaf(leaves: Leaves, c: _Candidates, i: int, g: float, phi: float, z_min: float) -> bool:
+    """True when the segment is significant only through its single most deviating leaf (a
+    heavy-tailed outlier event, not a segment that moved)."""
+    inside = _mask(leaves, c.keys[i])
+    leaf_dev = leaves.actual[inside] - g * leaves.expected[inside]
+    mu = g * c.expected[i]
+    sign = 1.0 if c.actual[i] >= mu else -1.0
+    worst = float(np.max(sign * leaf_dev)) if len(leaf_dev) else 0.0
+    rest = c.actual[i] - sign * max(worst, 0.0)
+    return bool(_root_t(np.array([rest]), np.array([mu]), phi)[0] < z_min)
+
+
 def _root_t(a: np.ndarray, mu: np.ndarray, phi: float) -> np.ndarray:
     """Distance of ``a`` from ``mu`` in noise units on the square-root scale, where a
-    quasi-Poisson value is nearly Gaussian with variance ``phi / 4`` even for a few events
-    and heavy-tailed event values (Anscombe's transform, without the small-count shift)."""
-    return np.asarray(2.0 * np.abs(np.sqrt(np.maximum(a, 0.0)) - np.sqrt(mu)) / math.sqrt(phi))
+    quasi-Poisson value (``a / phi`` events) is nearly Gaussian even for a few events and
+    heavy-tailed event values (Anscombe's transform)."""
+    x = np.maximum(a, 0.0) / phi
+    return np.asarray(2.0 * np.abs(np.sqrt(x + 0.375) - np.sqrt(mu / phi + 0.125)))
 
 
 def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[bool, int | None]:
@@ -651,9 +736,11 @@ def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[boo
         if f_x <= 0:
             continue
         t1, ts = t_values(np.array([a_x]), np.array([f_x]))
-        if ts[0] > t1[0]:
-            if ts[0] > _SIBLING_T:
-                return False, None
-            if descend is None and f[top] > 0:
-                descend = int(rows[top])
+        if ts[0] > t1[0] and ts[0] > _SIBLING_T:
+            return False, None
+        # Within noise, but the rest sits nearer no change than the ratio: the child alone is
+        # the answer. (Plain distances: the rest is often too small to test; when the rest
+        # holds next to nothing, like the revenue of free users, this is all there is.)
+        if descend is None and f[top] > 0 and abs(a_x - g * f_x) < abs(a_x - rho * f_x):
+            descend = int(rows[top])
     return True, descend
