@@ -43,6 +43,32 @@ Selection, best gain first:
 
 ``score`` = gain / total L1 error ``sum |v - f|`` (0..1: the part of the leaf-level deviation
 the segment's ripple model removes). ``share`` = contribution / total contribution.
+
+Sparse leaves (event data: most leaves that expected something got nothing, see
+``_is_sparse``). Per-leaf ratios and a multiplicative leaf noise mean nothing there: a leaf
+holds 0-2 events, its noise is ~ sqrt(expected) for counts and heavy-tailed for sums of
+values, and hierarchical dimensions (a region inside a country) give many segments the same
+rows. So everything is scored on aggregated segments (``_explain_sparse``):
+
+* model: the metric moved everywhere by a global ratio ``g`` (a weekday, a trend), and each
+  cause moved its segment by its own ratio; noise is quasi-Poisson, variance = ``phi`` x
+  mean, with ``phi`` (1 for counts, ~E[x^2]/E[x] for sums of event values) estimated from the
+  leaves per value of each dimension (median over values, the cleanest dimension);
+  distances are measured on Anscombe's square-root scale;
+* candidates: ranked by ``|A - g F|``; a cause must be significant (the same
+  ``sqrt(2 ln N)`` bounds as above), move by at least ``MIN_RELATIVE_CHANGE`` against ``g``,
+  hold at least ``_MIN_SHARE`` of the change (never less than the noise of the total), and
+  not owe its significance to one leaf (a heavy-tailed outlier);
+* ripple check on the children one level down (aggregated): no child, and not the rest once
+  the largest child is set aside, may clearly miss the segment's ratio while sitting nearer
+  ``g``; when the rest looks normal the largest child is the more precise answer;
+* segments with the same rows tie: the shallowest, then the first in dimension order wins;
+* ``g`` and ``phi`` are estimated again on the leaves the causes leave unexplained, and,
+  since ``g`` is ambiguous when causes cover much of the data, the fit is run from several
+  starting ratios and the one with the lowest deviance (dimension values, square-root
+  scale) plus a penalty per cause is kept.
+
+``score`` there = ``|A - g F|`` / the total deviation from ``g``.
 """
 
 from __future__ import annotations
@@ -510,7 +536,9 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     best: tuple[float, float, float, list[int]] | None = None
     for start in _ratio_candidates(leaves, c, phi0, g0):
         g, phi, chosen = _fit_sparse(c, leaves, start, max_causes)
-        cost = _deviance(c, leaves, g, phi0, chosen) + _penalty(c) * len(chosen)
+        # A move of the whole metric by 10 % or more is itself a finding, priced like a cause.
+        shift = min(1.0, (math.log(g) / math.log(1.0 + MIN_RELATIVE_CHANGE)) ** 2)
+        cost = _deviance(c, leaves, g, phi0, chosen) + _penalty(c) * (len(chosen) + shift)
         if best is None or cost < best[0] - 1e-9:
             best = (cost, g, phi, chosen)
     assert best is not None

@@ -220,6 +220,7 @@ def generate_case(
     )
 
 
+POISSON_INDEX = 100_000  # first case index of the poisson group (see ``iter_cases``)
 POISSON_DIMS = ("country", "region", "device", "version", "channel", "plan")
 POISSON_MIN_SHARE = 0.02  # of the anomaly day's expected total
 POISSON_MIN_EVENTS = 30.0  # expected events on the anomaly day
@@ -414,14 +415,22 @@ def _canonical(codes: np.ndarray, element: dict[int, int]) -> dict[int, int]:
 
 
 def iter_cases(seed: int, cases_per_group: int) -> Iterator[Case]:
-    """All groups: number of causes x noise level x size, ``cases_per_group`` each."""
+    """All groups: number of causes x noise level x size, ``cases_per_group`` each.
+
+    The ``poisson`` cases count their own indices (from ``POISSON_INDEX``), so the S / L /
+    sparse cases stay the ones the results were first measured on."""
     index = 0
+    poisson_index = POISSON_INDEX
     for n_causes in N_CAUSES:
         for noise in NOISE_LEVELS:
             for size in SIZES:
                 for _ in range(cases_per_group):
-                    yield generate_case(seed, index, n_causes, noise, size)
-                    index += 1
+                    if size == "poisson":
+                        yield generate_case(seed, poisson_index, n_causes, noise, size)
+                        poisson_index += 1
+                    else:
+                        yield generate_case(seed, index, n_causes, noise, size)
+                        index += 1
 
 
 def write_duckdb(case: Case, path: Path) -> None:
