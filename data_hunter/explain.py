@@ -564,8 +564,12 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     explained = contribution / total_change if total_change != 0 else 0.0
     note: str | None = None
     if not causes:
-        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE:
-            note = f"the whole metric moved uniformly (x{g:.3g}); no segment stands out"
+        noise = 3.0 * math.sqrt(phi * max(total_expected, 0.0))
+        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE and total_expected > 0:
+            ratio = total_actual / total_expected
+            note = f"the whole metric moved uniformly (x{ratio:.3g}); no segment stands out"
+        elif abs(total_change) <= noise:
+            note = "the change is within the normal noise; no segment stands out"
         else:
             note = "no segment explains the change well"
     elif total_change != 0 and explained < 0:
