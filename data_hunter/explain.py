@@ -534,8 +534,9 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     # moved, or the whole metric did?): fit from every plausible start and keep the fit that
     # explains the dimension values best for its number of causes.
     best: tuple[float, float, float, list[int]] | None = None
+    cache: dict[tuple[int, ...], tuple[float, float, list[int]]] = {}
     for start in _ratio_candidates(leaves, c, phi0, g0):
-        g, phi, chosen = _fit_sparse(c, leaves, start, max_causes)
+        g, phi, chosen = _fit_sparse(c, leaves, start, max_causes, cache)
         # A move of the whole metric by 10 % or more is itself a finding, priced like a cause.
         shift = min(1.0, (math.log(g) / math.log(1.0 + MIN_RELATIVE_CHANGE)) ** 2)
         cost = _deviance(c, leaves, g, phi0, chosen) + _penalty(c) * (len(chosen) + shift)
@@ -597,13 +598,21 @@ def _ratio_candidates(leaves: Leaves, c: _Candidates, phi: float, g0: float) -> 
 
 
 def _fit_sparse(
-    c: _Candidates, leaves: Leaves, g: float, max_causes: int
+    c: _Candidates,
+    leaves: Leaves,
+    g: float,
+    max_causes: int,
+    cache: dict[tuple[int, ...], tuple[float, float, list[int]]],
 ) -> tuple[float, float, list[int]]:
     """Select causes around the global ratio ``g``; then estimate ``g`` and the dispersion
-    again on the leaves the causes leave unexplained, and select again (up to ``_PASSES``)."""
+    again on the leaves the causes leave unexplained, and select again (up to ``_PASSES``).
+    What follows a first selection depends on it alone: ``cache`` keeps it across starts."""
     everywhere = np.ones(leaves.n_leaves, dtype=bool)
     phi = _dispersion(leaves, c, g, everywhere)
     chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    first = tuple(chosen)
+    if chosen and first in cache:
+        return cache[first]
     total_expected = float(leaves.expected.sum())
     seen: list[list[int]] = []
     while chosen and chosen not in seen and len(seen) < _PASSES:
@@ -616,6 +625,8 @@ def _fit_sparse(
         g = _global_ratio(leaves, c, ~covered)
         phi = _dispersion(leaves, c, g, ~covered)
         chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    if first:
+        cache[first] = (g, phi, chosen)
     return g, phi, chosen
 
 
