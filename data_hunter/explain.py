@@ -604,7 +604,7 @@ def _fit_sparse(
     max_causes: int,
     cache: dict[tuple[int, ...], tuple[float, float, list[int]]],
 ) -> tuple[float, float, list[int]]:
-    """Select causes around the global ratio ``g``; then estimate ``g`` and the dispersion
+    """Pick causes around the global ratio ``g``; then estimate ``g`` and the dispersion
     again on the leaves the causes leave unexplained, and select again (up to ``_PASSES``).
     What follows a first selection depends on it alone: ``cache`` keeps it across starts."""
     everywhere = np.ones(leaves.n_leaves, dtype=bool)

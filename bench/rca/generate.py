@@ -317,7 +317,7 @@ def generate_poisson_case(
             old_regions = np.unique(new_codes[:, 1])
             remap = {int(r): cards[1] + i for i, r in enumerate(old_regions)}
             new_codes[:, 1] = [remap[int(r)] for r in new_codes[:, 1]]
-            labels[1].extend(f"region_new{i}" for i in range(len(old_regions)))
+            labels[1].extend(f"region_new{i:03d}" for i in range(len(old_regions)))
             cards[1] += len(old_regions)
         labels[d].append(f"{POISSON_DIMS[d]}_new")
         cards[d] += 1
