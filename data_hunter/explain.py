@@ -425,6 +425,7 @@ def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:
 _SPARSE_ZEROS = 0.5  # share of expected-positive leaves at 0 that marks leaves as sparse
 _MIN_SHARE = 0.05  # share of the total deviation a sparse-mode cause must account for
 _MIN_UNITS = 5.0  # values with fewer expected "events" are not used to estimate phi
+_MAX_STARTS = 8  # starting global ratios tried (see _ratio_candidates)
 _PASSES = 3  # selections, each with g and phi estimated on the leaves the last one left
 _MIN_VALUES = 5  # a dimension needs this many such values to estimate phi
 
@@ -594,6 +595,11 @@ def _ratio_candidates(leaves: Leaves, c: _Candidates, phi: float, g0: float) -> 
     for r in out:
         if r > 0 and all(abs(math.log(r / d)) > 0.01 for d in distinct):
             distinct.append(r)
+    if len(distinct) > _MAX_STARTS:
+        # Many dimensions: g0, 1 and an even spread of the others.
+        rest = sorted(distinct[2:])
+        pick = np.linspace(0, len(rest) - 1, _MAX_STARTS - 2).round().astype(int)
+        distinct = distinct[:2] + [rest[i] for i in sorted(set(pick.tolist()))]
     return distinct
 
 
