@@ -119,6 +119,8 @@ class Engine:
         self._lock = threading.Lock()
         self._cubes: OrderedDict[tuple[object, ...], WindowCube] = OrderedDict()
         self._distinct: dict[str, int] | None = None
+        self._pending: dict[tuple[object, ...], threading.Event] = {}
+        self._background = CancelToken()  # interrupts prefetches when the engine closes
 
     @classmethod
     def open(
@@ -137,6 +139,7 @@ class Engine:
         return cls(source, schema)
 
     def close(self) -> None:
+        self._background.cancel()
         self.source.close()
 
     def clear_cache(self) -> None:
@@ -280,20 +283,44 @@ class Engine:
         if not dims:
             require_dimensions(self.schema)
         key = (windows.anomaly, windows.baseline, windows.kind, dims)
-        with self._lock:
-            cached = self._cubes.get(key)
-            if cached is not None:
-                self._cubes.move_to_end(key)
-                return cached
-        query_dims = [self.schema.is_text(d) for d in dims]
-        with self._cursor(token) as cursor:
-            cube = build_cube(cursor, self.schema.relation, dims, query_dims,
-                              self.schema.metrics, windows)  # fmt: skip
-        with self._lock:
-            self._cubes[key] = cube
-            while len(self._cubes) > self.CUBE_CACHE_SIZE:
-                self._cubes.popitem(last=False)
+        while True:
+            with self._lock:
+                cached = self._cubes.get(key)
+                if cached is not None:
+                    self._cubes.move_to_end(key)
+                    return cached
+                pending = self._pending.get(key)
+                if pending is None:  # nobody is building it: we will
+                    self._pending[key] = threading.Event()
+                    break
+            # Another thread (a prefetch, an earlier request) is building this very cube:
+            # wait for it rather than scanning twice; rebuild if it failed or was cancelled.
+            while not pending.wait(0.05):
+                if token is not None:
+                    token.check()
+        try:
+            query_dims = [self.schema.is_text(d) for d in dims]
+            with self._cursor(token) as cursor:
+                cube = build_cube(cursor, self.schema.relation, dims, query_dims,
+                                  self.schema.metrics, windows)  # fmt: skip
+            with self._lock:
+                self._cubes[key] = cube
+                while len(self._cubes) > self.CUBE_CACHE_SIZE:
+                    self._cubes.popitem(last=False)
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
         return cube
+
+    def prefetch(self, windows: WindowPair, dimensions: Sequence[str] | None = None) -> None:
+        """Start building the window cache in the background, e.g. while the TUI starts up;
+        a later ``cube()`` call for the same windows waits for it instead of scanning again."""
+
+        def build() -> None:
+            with contextlib.suppress(Exception):  # the real request will report any error
+                self.cube(windows, dimensions, self._background)
+
+        threading.Thread(target=build, name="data-hunter-prefetch", daemon=True).start()
 
     def attribute(
         self,

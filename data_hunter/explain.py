@@ -43,6 +43,32 @@ Selection, best gain first:
 
 ``score`` = gain / total L1 error ``sum |v - f|`` (0..1: the part of the leaf-level deviation
 the segment's ripple model removes). ``share`` = contribution / total contribution.
+
+Sparse leaves (event data: most leaves that expected something got nothing, see
+``_is_sparse``). Per-leaf ratios and a multiplicative leaf noise mean nothing there: a leaf
+holds 0-2 events, its noise is ~ sqrt(expected) for counts and heavy-tailed for sums of
+values, and hierarchical dimensions (a region inside a country) give many segments the same
+rows. So everything is scored on aggregated segments (``_explain_sparse``):
+
+* model: the metric moved everywhere by a global ratio ``g`` (a weekday, a trend), and each
+  cause moved its segment by its own ratio; noise is quasi-Poisson, variance = ``phi`` x
+  mean, with ``phi`` (1 for counts, ~E[x^2]/E[x] for sums of event values) estimated from the
+  leaves per value of each dimension (median over values, the cleanest dimension);
+  distances are measured on Anscombe's square-root scale;
+* candidates: ranked by ``|A - g F|``; a cause must be significant (the same
+  ``sqrt(2 ln N)`` bounds as above), move by at least ``MIN_RELATIVE_CHANGE`` against ``g``,
+  hold at least ``_MIN_SHARE`` of the change (never less than the noise of the total), and
+  not owe its significance to one leaf (a heavy-tailed outlier);
+* ripple check on the children one level down (aggregated): no child, and not the rest once
+  the largest child is set aside, may clearly miss the segment's ratio while sitting nearer
+  ``g``; when the rest looks normal the largest child is the more precise answer;
+* segments with the same rows tie: the shallowest, then the first in dimension order wins;
+* ``g`` and ``phi`` are estimated again on the leaves the causes leave unexplained, and,
+  since ``g`` is ambiguous when causes cover much of the data, the fit is run from several
+  starting ratios and the one with the lowest deviance (dimension values, square-root
+  scale) plus a penalty per cause is kept.
+
+``score`` there = ``|A - g F|`` / the total deviation from ``g``.
 """
 
 from __future__ import annotations
@@ -105,6 +131,9 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
     if leaves.n_leaves == 0 or error == 0.0 or max_causes <= 0:
         why = "no data" if leaves.n_leaves == 0 else "nothing changed"
         return Explanation([], total_actual, total_expected, 0.0, why)
+
+    if _is_sparse(v, f):
+        return _explain_sparse(leaves, max_causes, max_depth)
 
     uniform = _uniform_ratio(v, f)
     if uniform is not None:
@@ -389,3 +418,378 @@ def _mask(leaves: Leaves, key: np.ndarray) -> np.ndarray:
         if code >= 0:
             mask &= leaves.codes[:, d] == code
     return mask
+
+
+# --- Sparse (count-like) leaves -----------------------------------------------------------
+
+_SPARSE_ZEROS = 0.5  # share of expected-positive leaves at 0 that marks leaves as sparse
+_MIN_SHARE = 0.05  # share of the total deviation a sparse-mode cause must account for
+_MIN_UNITS = 5.0  # values with fewer expected "events" are not used to estimate phi
+_MAX_STARTS = 8  # starting global ratios tried (see _ratio_candidates)
+_PASSES = 3  # selections, each with g and phi estimated on the leaves the last one left
+_MIN_VALUES = 5  # a dimension needs this many such values to estimate phi
+
+
+def _is_sparse(v: np.ndarray, f: np.ndarray) -> bool:
+    """Leaves are Poisson-sparse (event counts, or sums over a few events) when most leaves
+    that expected something got nothing: per-leaf ratios are then meaningless."""
+    pos = f > 0
+    if pos.sum() < 10:
+        return False
+    return float(np.mean(v[pos] == 0)) >= _SPARSE_ZEROS
+
+
+def _depth1(
+    c: _Candidates, values: np.ndarray, mask: np.ndarray, depths: tuple[int, ...] = (1,)
+) -> list[tuple[np.ndarray, ...]]:
+    """Per cuboid of the given depths (default: per dimension): sums of each row of
+    ``values`` (k, n_leaves) per segment, over the leaves in ``mask``."""
+    out = []
+    for k, dims in enumerate(c.cuboids):
+        if len(dims) not in depths:
+            continue
+        ids = c.ids[k][mask] - c.starts[k]
+        m = int(ids.max()) + 1 if len(ids) else 0
+        out.append(tuple(np.bincount(ids, weights=col[mask], minlength=m) for col in values))
+    return out
+
+
+def _global_ratio(leaves: Leaves, c: _Candidates, mask: np.ndarray) -> float:
+    """The ratio by which the metric moved everywhere (a weekday, a trend): per dimension,
+    the expected-weighted median ratio of its values (over the leaves in ``mask``); the one
+    nearest 1 wins, so a cause concentrated in one value of one dimension does not move it."""
+    best: float | None = None
+    for a, e in _depth1(c, np.stack([leaves.actual, leaves.expected]), mask):
+        keep = e > 0
+        if keep.sum() == 0:
+            continue
+        r, w = a[keep] / e[keep], e[keep]
+        order = np.argsort(r, kind="stable")
+        cw = np.cumsum(w[order])
+        med = float(r[order][np.searchsorted(cw, cw[-1] / 2.0)])
+        if med > 0 and (best is None or abs(math.log(med)) < abs(math.log(best))):
+            best = med
+    return 1.0 if best is None else best
+
+
+def _dispersion(leaves: Leaves, c: _Candidates, g: float, mask: np.ndarray) -> float:
+    """Quasi-Poisson dispersion ``phi`` (variance = phi x mean: 1 for event counts, about
+    ``E[x^2] / E[x]`` for sums of event values), over the leaves in ``mask``.
+
+    Per value of a dimension, the leaf-level moment estimate ``sum (v - g f)^2 / sum g f``
+    (unbiased under the model); per dimension the median over its values holding at least
+    ``_MIN_UNITS`` events; the smallest of these medians, since a cause inflates every value
+    of the dimensions it is spread over but only one value of the dimension it sits in.
+    """
+    v, mu = leaves.actual, g * leaves.expected
+    sq = (v - mu) ** 2
+    per_dim = []
+    for num, den in _depth1(c, np.stack([sq, mu]), mask):
+        keep = den > 0
+        per_dim.append((num[keep] / den[keep], den[keep]))
+    total = float(mu[mask].sum())
+    pooled = float(sq[mask].sum()) / total if total > 0 else 1.0
+    # Start from the pooled estimate (inflated by the causes, so the filter starts strict)
+    # and lower the bar until enough values qualify.
+    phi, found = pooled, False
+    for _ in range(12):
+        meds = [
+            float(np.median(e[w >= _MIN_UNITS * phi]))
+            for e, w in per_dim
+            if (w >= _MIN_UNITS * phi).sum() >= _MIN_VALUES
+        ]
+        if not meds:
+            if found:
+                break
+            phi /= 2.0
+            continue
+        new = min(meds)
+        converged = found and abs(new - phi) <= 1e-3 * phi
+        phi, found = new, True
+        if converged:
+            break
+    if not found:
+        phi = pooled
+    return max(phi, 1e-12)
+
+
+def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> Explanation:
+    """Segment-level model for sparse leaves: a segment's value is a sum of many leaves, so
+    its noise is quasi-Poisson, ``var = phi x mean`` (plus a floor of one event), around
+    ``g x expected`` where ``g`` is the ratio by which the metric moved everywhere.
+
+    Candidates are ranked by their deviation ``|A - g F|``; a candidate is a cause when it is
+    significant, moved by at least ``MIN_RELATIVE_CHANGE`` against ``g``, accounts for at least
+    ``_MIN_SHARE`` of the total deviation, and passes the ripple check on its children one
+    level down (aggregated, not per leaf). Segments with the same rows tie, and ties go to the
+    shallowest, then the first in dimension order.
+    """
+    total_actual, total_expected = leaves.totals()
+    total_change = total_actual - total_expected
+    n_dims = len(leaves.dimensions)
+    c = _candidates(leaves, _cuboids(n_dims, max_depth))
+    everywhere = np.ones(leaves.n_leaves, dtype=bool)
+    g0 = _global_ratio(leaves, c, everywhere)
+    phi0 = _dispersion(leaves, c, g0, everywhere)
+    # The global ratio is ambiguous when causes cover much of the data (two of four channels
+    # moved, or the whole metric did?): fit from every plausible start and keep the fit that
+    # explains the dimension values best for its number of causes.
+    best: tuple[float, float, float, list[int]] | None = None
+    cache: dict[tuple[int, ...], tuple[float, float, list[int]]] = {}
+    for start in _ratio_candidates(leaves, c, phi0, g0):
+        g, phi, chosen = _fit_sparse(c, leaves, start, max_causes, cache)
+        # A move of the whole metric by 10 % or more is itself a finding, priced like a cause.
+        shift = min(1.0, (math.log(g) / math.log(1.0 + MIN_RELATIVE_CHANGE)) ** 2)
+        cost = _deviance(c, leaves, g, phi0, chosen) + _penalty(c) * (len(chosen) + shift)
+        if best is None or cost < best[0] - 1e-9:
+            best = (cost, g, phi, chosen)
+    assert best is not None
+    _, g, phi, chosen = best
+    dev = c.actual - g * c.expected
+    total_dev = abs(total_actual - g * total_expected)
+
+    causes = []
+    denom = max(total_dev, sum(abs(float(dev[i])) for i in chosen), 1e-300)
+    for i in chosen:
+        seg = Segment(
+            tuple(
+                (leaves.dimensions[d], leaves.labels[d][int(k)])
+                for d, k in enumerate(c.keys[i])
+                if k >= 0
+            )
+        )
+        a, e = float(c.actual[i]), float(c.expected[i])
+        causes.append(
+            SegmentStats(seg, a, e, share_of(a - e, total_change), score=abs(float(dev[i])) / denom)
+        )
+    contribution = sum(x.contribution for x in causes)
+    explained = contribution / total_change if total_change != 0 else 0.0
+    note: str | None = None
+    if not causes:
+        noise = 3.0 * math.sqrt(phi * max(total_expected, 0.0))
+        if abs(g - 1.0) >= MIN_RELATIVE_CHANGE and total_expected > 0:
+            ratio = total_actual / total_expected
+            note = f"the whole metric moved uniformly (x{ratio:.3g}); no segment stands out"
+        elif abs(total_change) <= noise:
+            note = "the change is within the normal noise; no segment stands out"
+        else:
+            note = "no segment explains the change well"
+    elif total_change != 0 and explained < 0:
+        note = "the segments found moved against the total change (the rest moved the other way)"
+    elif total_change != 0 and explained < 0.5:
+        note = f"the segments found account for only {explained:.0%} of the change"
+    return Explanation(causes, total_actual, total_expected, float(explained), note)
+
+
+def _ratio_candidates(leaves: Leaves, c: _Candidates, phi: float, g0: float) -> list[float]:
+    """Starting values for the global ratio: ``g0``, 1, and per dimension the median ratio of
+    its values holding at least ``4 x _MIN_UNITS`` events (distinct within 1 %)."""
+    out = [g0, 1.0]
+    for a, e in _depth1(
+        c, np.stack([leaves.actual, leaves.expected]), np.ones_like(leaves.actual, dtype=bool)
+    ):
+        keep = (e * g0 >= 4 * _MIN_UNITS * phi) & (e > 0)
+        if keep.sum() >= 3:
+            out.append(float(np.median(a[keep] / e[keep])))
+    distinct: list[float] = []
+    for r in out:
+        if r > 0 and all(abs(math.log(r / d)) > 0.01 for d in distinct):
+            distinct.append(r)
+    if len(distinct) > _MAX_STARTS:
+        # Many dimensions: g0, 1 and an even spread of the others.
+        rest = sorted(distinct[2:])
+        pick = np.linspace(0, len(rest) - 1, _MAX_STARTS - 2).round().astype(int)
+        distinct = distinct[:2] + [rest[i] for i in sorted(set(pick.tolist()))]
+    return distinct
+
+
+def _fit_sparse(
+    c: _Candidates,
+    leaves: Leaves,
+    g: float,
+    max_causes: int,
+    cache: dict[tuple[int, ...], tuple[float, float, list[int]]],
+) -> tuple[float, float, list[int]]:
+    """Pick causes around the global ratio ``g``; then estimate ``g`` and the dispersion
+    again on the leaves the causes leave unexplained, and select again (up to ``_PASSES``).
+    What follows a first selection depends on it alone: ``cache`` keeps it across starts."""
+    everywhere = np.ones(leaves.n_leaves, dtype=bool)
+    phi = _dispersion(leaves, c, g, everywhere)
+    chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    first = tuple(chosen)
+    if chosen and first in cache:
+        return cache[first]
+    total_expected = float(leaves.expected.sum())
+    seen: list[list[int]] = []
+    while chosen and chosen not in seen and len(seen) < _PASSES:
+        seen.append(chosen)
+        covered = np.zeros(leaves.n_leaves, dtype=bool)
+        for i in chosen:
+            covered |= _mask(leaves, c.keys[i])
+        if float(leaves.expected[~covered].sum()) <= 0.1 * max(total_expected, 1e-300):
+            break
+        g = _global_ratio(leaves, c, ~covered)
+        phi = _dispersion(leaves, c, g, ~covered)
+        chosen = _select_sparse(c, leaves, g, phi, max_causes)
+    if first:
+        cache[first] = (g, phi, chosen)
+    return g, phi, chosen
+
+
+def _penalty(c: _Candidates) -> float:
+    """Deviance a cause must remove to be worth its place (every leaf counts once per
+    dimension in ``_deviance``; ``2 ln N`` per count for ``N`` candidates)."""
+    n_dims = c.keys.shape[1]
+    return n_dims * 2.0 * math.log(max(len(c.gain), 2))
+
+
+def _deviance(c: _Candidates, leaves: Leaves, g: float, phi: float, chosen: list[int]) -> float:
+    """How badly ``g`` and the causes (each moving its leaves by its own ratio) fit the
+    values of every dimension, in squared noise units on the square-root scale."""
+    pred = g * leaves.expected
+    for i in chosen:
+        inside = _mask(leaves, c.keys[i])
+        if c.expected[i] > 0:
+            pred[inside] = leaves.expected[inside] * (c.actual[i] / c.expected[i])
+        else:
+            pred[inside] = leaves.actual[inside]
+    every = np.ones(leaves.n_leaves, dtype=bool)
+    total = 0.0
+    for a, p in _depth1(c, np.stack([leaves.actual, pred]), every):
+        total += float((4.0 * (np.sqrt(np.maximum(a, 0.0)) - np.sqrt(p)) ** 2).sum()) / phi
+    return total
+
+
+def _select_sparse(
+    c: _Candidates, leaves: Leaves, g: float, phi: float, max_causes: int
+) -> list[int]:
+    total_actual, total_expected = leaves.totals()
+    mu = g * c.expected
+    dev = c.actual - mu
+    z = _root_t(c.actual, mu, phi)
+    z_min = math.sqrt(2.0 * math.log(max(len(dev), 2)))
+    # The change to account for, and never less than the noise of the total.
+    scale = max(
+        abs(total_actual - g * total_expected),
+        abs(total_actual - total_expected),
+        math.sqrt(phi * g * total_expected),
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(mu > 0, np.abs(dev) / np.where(mu > 0, mu, 1.0), np.inf)
+    material = np.abs(dev) >= 0.2 * scale
+    significant = (z >= z_min + _Z_MARGIN) | ((z >= z_min) & material)
+    eligible = (
+        significant
+        & (rel >= MIN_RELATIVE_CHANGE)
+        & (np.abs(dev) >= _MIN_SHARE * scale)
+        & (c.depth > 0)
+    )
+    # Largest deviation first; equal deviations (often the same rows) go to the shallowest,
+    # then to the first in cuboid (dimension) order.
+    order = np.lexsort((np.arange(len(dev)), c.depth, -np.abs(dev)))
+    order = order[eligible[order]]
+    chosen: list[int] = []
+    taken = np.zeros(len(dev), dtype=bool)
+    for i in order:
+        if len(chosen) >= max_causes:
+            break
+        i = int(i)
+        if taken[i]:
+            continue
+        if chosen and abs(dev[i]) < _MIN_SHARE * abs(dev[chosen[0]]):
+            break
+        if _one_leaf(leaves, c, i, g, phi, z_min):
+            continue
+        uniform, child = _ripple_sparse(c, i, g, phi)
+        if not uniform:
+            continue
+        while child is not None and eligible[child]:
+            uniform, deeper = _ripple_sparse(c, child, g, phi)
+            if not uniform:
+                break
+            i, child = child, deeper
+        chosen.append(i)
+        inside = _mask(leaves, c.keys[i])
+        for ids in c.ids:
+            taken[ids[inside]] = True
+    return chosen
+
+
+def _one_leaf(leaves: Leaves, c: _Candidates, i: int, g: float, phi: float, z_min: float) -> bool:
+    """True when the segment is significant only through its single most deviating leaf (a
+    heavy-tailed outlier event, not a segment that moved)."""
+    inside = _mask(leaves, c.keys[i])
+    leaf_dev = leaves.actual[inside] - g * leaves.expected[inside]
+    mu = g * c.expected[i]
+    sign = 1.0 if c.actual[i] >= mu else -1.0
+    worst = float(np.max(sign * leaf_dev)) if len(leaf_dev) else 0.0
+    rest = c.actual[i] - sign * max(worst, 0.0)
+    return bool(_root_t(np.array([rest]), np.array([mu]), phi)[0] < z_min)
+
+
+def _root_t(a: np.ndarray, mu: np.ndarray, phi: float) -> np.ndarray:
+    """Distance of ``a`` from ``mu`` in noise units on the square-root scale, where a
+    quasi-Poisson value (``a / phi`` events) is nearly Gaussian even for a few events and
+    heavy-tailed event values (Anscombe's transform)."""
+    x = np.maximum(a, 0.0) / phi
+    return np.asarray(2.0 * np.abs(np.sqrt(x + 0.375) - np.sqrt(mu / phi + 0.125)))
+
+
+def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[bool, int | None]:
+    """Ripple check on aggregated children (one level down, not leaves), for each free
+    dimension: no child, and not the rest of ``best`` once its largest child is set aside,
+    may clearly miss ``best``'s ratio while sitting nearer to the global ratio ``g``.
+
+    Returns ``(uniform, child)``: ``child`` is a child that holds the change on its own (the
+    rest of ``best`` looks normal, if only within noise), the more precise answer.
+    """
+    f_b = c.expected[best]
+    if f_b <= 0:
+        return True, None
+    rho = c.actual[best] / f_b
+    sign = 1.0 if c.actual[best] >= g * f_b else -1.0
+    key = c.keys[best]
+    fixed = np.nonzero(key >= 0)[0]
+    index = {dims: k for k, dims in enumerate(c.cuboids)}
+    descend: int | None = None
+
+    def t_values(a: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t_one = _root_t(a, g * f, phi)
+        # A cause may scale each event (x6 per row: dispersion x rho) rather than the number
+        # of events; allow for it. The ratio rho is itself estimated from the parent, which
+        # holds this part.
+        t_same = _root_t(a, rho * f, phi * max(rho, 1.0)) / np.sqrt(1.0 + f / f_b)
+        return t_one, t_same
+
+    for d in range(c.keys.shape[1]):
+        if key[d] >= 0:
+            continue
+        k = index.get(tuple(sorted([*fixed.tolist(), d])))
+        if k is None:
+            continue
+        start, end = _range(c, k)
+        sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
+        rows = start + np.nonzero(sel)[0]
+        if len(rows) < 2:
+            continue
+        a, f = c.actual[rows], c.expected[rows]
+        pos = f > 0
+        t_one, t_same = t_values(a[pos], f[pos])
+        t_min = max(_SIBLING_T, math.sqrt(2.0 * math.log(max(int(pos.sum()), 2))) + 1.0)
+        if np.any((t_same > t_one) & (t_same > t_min)):
+            return False, None
+        # The rest once the child holding most of the change is set aside.
+        top = int(np.argmax(sign * (a - g * f)))
+        a_x = float(a.sum() - a[top])
+        f_x = float(f.sum() - f[top])
+        if f_x <= 0:
+            continue
+        t1, ts = t_values(np.array([a_x]), np.array([f_x]))
+        if ts[0] > t1[0] and ts[0] > _SIBLING_T:
+            return False, None
+        # Within noise, but the rest sits nearer no change than the ratio: the child alone is
+        # the answer. (Plain distances: the rest is often too small to test; when the rest
+        # holds next to nothing, like the revenue of free users, this is all there is.)
+        if descend is None and f[top] > 0 and abs(a_x - g * f_x) < abs(a_x - rho * f_x):
+            descend = int(rows[top])
+    return True, descend

@@ -208,3 +208,29 @@ def test_total_distinct_counts_and_cache(small_db: Path) -> None:
     eng.cube(w)
     eng.clear_cache()
     assert eng._cubes == {}
+
+
+def test_concurrent_cube_requests_scan_once(small_db: Path, monkeypatch) -> None:
+    import threading
+
+    from data_hunter import engine as engine_module
+
+    calls = []
+    real = engine_module.build_cube
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "build_cube", counting)
+    eng = Engine.open(str(small_db))
+    w = eng.windows("day", d("2024-01-05"))
+    eng.prefetch(w)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(eng.cube(w))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert all(r is results[0] for r in results)

@@ -39,11 +39,12 @@ import numpy as np
 
 NOISE_LEVELS = (0.02, 0.05, 0.1, 0.2)
 N_CAUSES = (0, 1, 2, 3, 4, 5)
-SIZES = {"S": 20_000, "L": 100_000, "sparse": 100_000}
+SIZES = {"S": 20_000, "L": 100_000, "sparse": 100_000, "poisson": 0}
 """Leaf budget per size. S and L cubes are at least a third full (like RiskLoc's S / L with
 their 0-25 % zero rate); ``sparse`` samples its leaves from a cube of up to 30^5 cells, so a
 deep cause often holds the same rows as a shallower segment (the truth is then the shallower
-one, see ``_canonical``)."""
+one, see ``_canonical``). ``poisson`` is event data like the built-in demo (see
+``generate_poisson_case``): its leaf budget is not used."""
 MIN_CAUSE_SHARE = 0.001
 ANOMALY_DAY = dt.date(2026, 11, 30)
 
@@ -119,6 +120,8 @@ def generate_case(
     seed: int, index: int, n_causes: int, noise: float, size: str, new_value: bool | None = None
 ) -> Case:
     rng = np.random.default_rng([seed, index, n_causes, int(noise * 1000), sum(map(ord, size))])
+    if size == "poisson":
+        return generate_poisson_case(rng, seed, index, n_causes, noise, new_value)
     n_dims = int(rng.integers(4, 6))
     dims = tuple("abcdefg"[:n_dims])
     if size == "sparse":
@@ -217,6 +220,181 @@ def generate_case(
     )
 
 
+POISSON_INDEX = 100_000  # first case index of the poisson group (see ``iter_cases``)
+POISSON_DIMS = ("country", "region", "device", "version", "channel", "plan")
+POISSON_MIN_SHARE = 0.02  # of the anomaly day's expected total
+POISSON_MIN_EVENTS = 30.0  # expected events on the anomaly day
+
+
+def generate_poisson_case(
+    rng: np.random.Generator,
+    seed: int,
+    index: int,
+    n_causes: int,
+    noise: float,
+    new_value: bool | None,
+) -> Case:
+    """Event data like the built-in demo: sparse, Poisson leaves and hierarchical dimensions.
+
+    * Six dimensions: country (8-30 values, Zipf), region (each belongs to one country; 2-12
+      per country), device (3; the third, ``device2``, is "web"), version (5-13 values; web
+      always has version ``web``), channel (4-7), plan (2). Every leaf is a combination that
+      can exist; value probabilities are independent given the hierarchy.
+    * Per day, 2k-8k events spread over the leaves (most leaves get 0-2 events a day): leaf
+      counts are Poisson around ``level x (1 + noise x eps)`` (the noise level adds
+      over-dispersion). Half the cases sum an event value (lognormal, heavy-tailed, like
+      revenue) instead of counting events.
+    * 28 baseline days and one anomaly day that moves as a whole by a factor U(0.93, 1.1)
+      (a weekday, a trend), on top of the causes.
+    * Causes: depth 1-3, drawn size-biased, non-overlapping, each at least
+      ``POISSON_MIN_SHARE`` of the day and ``POISSON_MIN_EVENTS`` events; every leaf under a
+      cause has its event rate scaled by one factor (``_factor``); 20 % of the cases with
+      causes have a new channel or country value instead of their first cause. The truth is
+      canonical (a region is the shallowest segment for "country & region").
+    """
+    n_countries = int(rng.integers(8, 31))
+    country_w = _zipf_weights(rng, n_countries)
+    country_w /= country_w.sum()
+    region_country: list[int] = []
+    region_w: list[float] = []
+    for k in range(n_countries):
+        m = int(rng.integers(2, 13))
+        w = 1.0 / np.arange(1, m + 1) ** 0.8
+        region_country.extend([k] * m)
+        region_w.extend((country_w[k] * w / w.sum()).tolist())
+    n_versions = int(rng.integers(5, 14))  # the last one is "web"
+    n_channels = int(rng.integers(4, 8))
+    device_w = np.array([0.44, 0.36, 0.2])
+    version_w = _zipf_weights(rng, n_versions - 1)
+    version_w /= version_w.sum()
+    channel_w = _zipf_weights(rng, n_channels)
+    channel_w /= channel_w.sum()
+    plan_w = np.array([0.7, 0.3])
+    rows = []
+    prob = []
+    for r, w_r in enumerate(region_w):
+        for dev in range(3):
+            versions = [n_versions - 1] if dev == 2 else list(range(n_versions - 1))
+            for ver in versions:
+                w_v = 1.0 if dev == 2 else version_w[ver]
+                for ch in range(n_channels):
+                    for pl in range(2):
+                        rows.append((region_country[r], r, dev, ver, ch, pl))
+                        prob.append(w_r * device_w[dev] * w_v * channel_w[ch] * plan_w[pl])
+    codes = np.array(rows, dtype=np.int32)
+    p = np.array(prob)
+    p /= p.sum()
+    per_day = rng.uniform(2000, 8000)
+    level = per_day * p  # expected events per leaf per day
+    cards = [n_countries, len(region_w), 3, n_versions, n_channels, 2]
+    labels = [
+        [f"country{i:02d}" for i in range(n_countries)],
+        [f"region{i:03d}" for i in range(len(region_w))],
+        ["device0", "device1", "device2"],
+        [f"version{i:02d}" for i in range(n_versions - 1)] + ["web"],
+        [f"channel{i}" for i in range(n_channels)],
+        ["plan0", "plan1"],
+    ]
+    amounts = bool(rng.random() < 0.5)
+    n = len(codes)
+
+    if new_value is None:
+        new_value = n_causes > 0 and rng.random() < 0.2
+    causes: list[dict[int, int]] = []
+    info: list[dict[str, object]] = []
+    factor = np.ones(n)
+    appear = np.zeros(n, dtype=bool)
+    forced_dim: int | None = None
+    if new_value and n_causes > 0:
+        # A new channel (or country): a copy of one value's leaves under a new label.
+        d = 4 if rng.random() < 0.6 else 0
+        forced_dim = d
+        src = np.nonzero(codes[:, d] == 0)[0]
+        new_codes = codes[src].copy()
+        new_codes[:, d] = cards[d]
+        if d == 0:
+            # A new country has new regions of its own.
+            old_regions = np.unique(new_codes[:, 1])
+            remap = {int(r): cards[1] + i for i, r in enumerate(old_regions)}
+            new_codes[:, 1] = [remap[int(r)] for r in new_codes[:, 1]]
+            labels[1].extend(f"region_new{i:03d}" for i in range(len(old_regions)))
+            cards[1] += len(old_regions)
+        labels[d].append(f"{POISSON_DIMS[d]}_new")
+        cards[d] += 1
+        share = rng.uniform(0.05, 0.25)
+        new_level = level[src] * share * per_day / level[src].sum()
+        codes = np.vstack([codes, new_codes])
+        level = np.concatenate([level, new_level])
+        appear = np.concatenate([appear, np.ones(len(src), dtype=bool)])
+        factor = np.ones(len(codes))
+        causes.append({d: cards[d] - 1})
+        info.append({"depth": 1, "kind": "new", "factor": None})
+        n = len(codes)
+    total = float(level[~appear].sum())
+
+    tries = 0
+    fixed_causes, fixed_info = list(causes), list(info)
+    while len(causes) < n_causes and tries < 20_000:
+        tries += 1
+        if tries % 500 == 0:
+            # Stuck (the first causes leave no room): start over.
+            causes, info = list(fixed_causes), list(fixed_info)
+            factor = np.ones(n)
+        depth = int(rng.integers(1, 4))
+        chosen = sorted(rng.choice(len(POISSON_DIMS), size=depth, replace=False).tolist())
+        if forced_dim is not None and forced_dim not in chosen:
+            chosen = sorted([*chosen[1:], forced_dim]) if depth > 1 else [forced_dim]
+        leaf = int(rng.choice(n, p=np.where(appear, 0.0, level) / total))
+        element = {d: int(codes[leaf, d]) for d in chosen}
+        if not all(_disjoint(element, c) for c in causes):
+            continue
+        mask = np.ones(n, dtype=bool)
+        for d, c in element.items():
+            mask &= codes[:, d] == c
+        lv = float(level[mask].sum())
+        if lv < POISSON_MIN_SHARE * total or lv < POISSON_MIN_EVENTS or lv > 0.5 * total:
+            continue
+        r, kind = _factor(rng, noise)
+        factor[mask] = r
+        causes.append(element)
+        info.append({"depth": len(element), "kind": kind, "factor": round(r, 4)})
+    if len(causes) < n_causes:
+        raise RuntimeError(f"could not place {n_causes} causes (case {index})")
+
+    n_days = 28
+    global_factor = rng.uniform(0.93, 1.1)
+
+    def day(rate: np.ndarray) -> np.ndarray:
+        lam = rate * np.maximum(0.0, 1.0 + noise * rng.standard_normal(rate.shape))
+        counts = rng.poisson(lam)
+        if not amounts:
+            return counts.astype(np.float64)
+        # Sum of per-event values (heavy-tailed, like revenue).
+        flat = counts.reshape(-1)
+        owner = np.repeat(np.arange(len(flat)), flat)
+        values = rng.lognormal(1.0, 0.8, len(owner))
+        out = np.bincount(owner, weights=values, minlength=len(flat))
+        return np.asarray(out.reshape(counts.shape))
+
+    baseline_rate = np.broadcast_to(np.where(appear, 0.0, level), (n_days, n)).copy()
+    baseline = day(baseline_rate)
+    anomaly = day(np.where(appear, level, level * factor) * global_factor)
+    # Leaves that no row ever reached do not exist in the data.
+    seen = (baseline.sum(axis=0) > 0) | (anomaly > 0)
+    codes, baseline, anomaly = codes[seen], baseline[:, seen], anomaly[seen]
+
+    causes = [_canonical(codes, el) for el in causes]
+    for el, inf in zip(causes, info, strict=True):
+        inf["depth"] = len(el)
+    str_labels = tuple(tuple(lab) for lab in labels)
+    named = [{POISSON_DIMS[d]: str_labels[d][c] for d, c in sorted(el.items())} for el in causes]
+    case_id = f"s{seed}-poisson-k{n_causes}-n{noise:g}-{index}"
+    return Case(
+        case_id, n_causes, noise, "poisson", POISSON_DIMS, str_labels,
+        codes.astype(np.int32), baseline, anomaly, named, info,
+    )  # fmt: skip
+
+
 def _canonical(codes: np.ndarray, element: dict[int, int]) -> dict[int, int]:
     """The shallowest segment holding exactly the same leaves as ``element``.
 
@@ -237,14 +415,22 @@ def _canonical(codes: np.ndarray, element: dict[int, int]) -> dict[int, int]:
 
 
 def iter_cases(seed: int, cases_per_group: int) -> Iterator[Case]:
-    """All groups: number of causes x noise level x size, ``cases_per_group`` each."""
+    """All groups: number of causes x noise level x size, ``cases_per_group`` each.
+
+    The ``poisson`` cases count their own indices (from ``POISSON_INDEX``), so the S / L /
+    sparse cases stay the ones the results were first measured on."""
     index = 0
+    poisson_index = POISSON_INDEX
     for n_causes in N_CAUSES:
         for noise in NOISE_LEVELS:
             for size in SIZES:
                 for _ in range(cases_per_group):
-                    yield generate_case(seed, index, n_causes, noise, size)
-                    index += 1
+                    if size == "poisson":
+                        yield generate_case(seed, poisson_index, n_causes, noise, size)
+                        poisson_index += 1
+                    else:
+                        yield generate_case(seed, index, n_causes, noise, size)
+                        index += 1
 
 
 def write_duckdb(case: Case, path: Path) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import ANOMALY_DAY, Case, iter_cases, write_duckdb
+from generate import ANOMALY_DAY, SIZES, Case, iter_cases, write_duckdb
 
 from data_hunter.explain import explain
 from data_hunter.leaves import Leaves
@@ -230,7 +230,8 @@ def run(cases_per_group: int, seed: int, via_duckdb: bool, verbose: bool) -> str
     lines.append("")
     lines.append("| runtime per case | median s | p95 s | max s |")
     lines.append("|---|---|---|---|")
-    for name in ("plain", "explain", "explain size=S", "explain size=L", "explain size=sparse"):
+    names = ["plain", "explain", *(f"explain size={size}" for size in SIZES)]
+    for name in names:
         arr = np.array(times[name])
         if len(arr):
             lines.append(
