@@ -70,7 +70,7 @@ STATES: list[tuple[str, dict[str, object], tuple[int, int], Steps]] = [
     ("ios-dip-expanded-120x40", {"metric": "sessions", "anomaly_date": D(2025, 5, 20),
                                  "anomaly_end": D(2025, 5, 22)}, (120, 40), keys("l", "l")),
     ("revenue-3way-120x40", {"metric": "revenue", "anomaly_date": D(2025, 7, 8)}, (120, 40),
-     keys("l", "l", "l", "l")),
+     keys("l")),
     ("drilled-br-120x40", {"metric": "sessions", "anomaly_date": D(2025, 3, 18)}, (120, 40),
      keys("enter")),
     ("grouped-120x40", {"metric": "sessions", "anomaly_date": D(2025, 11, 18),

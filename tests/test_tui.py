@@ -26,7 +26,7 @@ from data_hunter.tui.app import DataHunterApp
 from data_hunter.tui.bars import column_ranges
 from data_hunter.tui.details import Details
 from data_hunter.tui.help_screen import HelpScreen
-from data_hunter.tui.segment_tree import TRUSTED, NodeData, SegmentTree
+from data_hunter.tui.segment_tree import NodeData, SegmentTree, shown_causes, trusted
 from data_hunter.tui.selection import SelectionPane
 from data_hunter.tui.series_chart import SeriesChart
 
@@ -99,7 +99,8 @@ def start_node(tree: SegmentTree, explained: Explained):  # type: ignore[no-unty
     """Where the cursor starts: the first root cause when they explain most of the change,
     else the first ranked child."""
     causes = tree.causes_node()
-    if explained.root_causes and explained.explained >= TRUSTED:
+    assert tree.context is not None
+    if trusted(explained, tree.context.within):
         assert causes is not None and causes.is_expanded
         return causes.children[0]
     return ranked(tree)[0]
@@ -210,9 +211,9 @@ async def test_opens_on_the_most_recent_strong_anomaly_without_flags(
         top = tree.root.children[0]
         assert str(top.label).startswith("★ root causes")
         assert tree.explained == explained
-        if explained.root_causes:
+        if shown_causes(explained, ROOT):
             assert [c.data.segment for c in top.children] == [
-                c.segment for c in explained.root_causes
+                c.segment for c in shown_causes(explained, ROOT)
             ]
         else:
             assert not top.children
@@ -811,18 +812,40 @@ async def test_the_explanation_is_shown_as_explain_returns_it(demo_db: str, engi
             tree = app.query_one(SegmentTree)
             top = tree.root.children[0]
             assert str(top.label).startswith("★ root causes")
-            if explained.root_causes:
-                assert [c.data.segment for c in top.children] == [
-                    c.segment for c in explained.root_causes
-                ]
-                assert top.is_expanded == (explained.explained >= TRUSTED)
+            shown = shown_causes(explained, ROOT)
+            if shown:
+                assert [c.data.segment for c in top.children] == [c.segment for c in shown]
+                assert top.is_expanded == trusted(explained, ROOT)
             else:  # none: its note instead
                 assert top.data.kind == "explanation"
                 assert all(n in str(top.label) for n in explained.notes)
-            causes = {c.segment for c in explained.root_causes}
+            causes = {c.segment for c in shown}
             for node in ranked(tree):
                 assert (str(node.label)[1] == "★") == (node.data.segment in causes)
             assert tree.cursor_node is start_node(tree, explained)
+
+
+async def test_inside_a_drill_down_the_scope_itself_is_no_cause(
+    demo_db: str, engine: Engine
+) -> None:
+    app = triage(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await on_first_ranked(pilot)
+        await pilot.press("enter")  # into country=BR
+        await settle(pilot)
+        br = seg(country="BR")
+        explained = engine.explain("sessions", engine.windows("day", D(2025, 3, 18)), within=br)
+        tree = app.query_one(SegmentTree)
+        top = tree.root.children[0]
+        shown = shown_causes(explained, br)
+        assert br not in tree.causes
+        if shown:
+            assert [c.data.segment for c in top.children] == [c.segment for c in shown]
+        elif explained.root_causes:  # explain's answer is "all of BR": said in words
+            assert "all of country=BR moved together" in str(top.label)
+            assert tree.cursor_node is ranked(tree)[0]
+        assert tree.cursor_node is start_node(tree, explained)
 
 
 async def test_explain_failing_leaves_the_tree_working(
@@ -929,10 +952,9 @@ PLANTED = [
 
 def tree_route(explained: Explained, cause: Segment, ranked_keys: list[str]) -> list[str]:
     """The fewest keys from where the cursor starts to ``cause``."""
-    causes = [c.segment for c in explained.root_causes]
-    trusted = bool(causes) and explained.explained >= TRUSTED
+    causes = [c.segment for c in shown_causes(explained, ROOT)]
     routes = []
-    if trusted:
+    if trusted(explained, ROOT):
         if cause in causes:
             routes.append(["j"] * causes.index(cause))
         # leave the open root causes: down past them, or up, close, down

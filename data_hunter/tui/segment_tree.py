@@ -43,6 +43,7 @@ Kind = Literal[
 ]
 BATCH = 15
 NAME_WIDTH = 22
+CAUSE_NAME_WIDTH = 34  # root causes are often combinations: a wider name column
 TRUSTED = 0.5
 """When the root causes explain at least this share of the change, the cursor starts on the
 first of them and their node is open; otherwise on the first ranked child, node closed."""
@@ -272,8 +273,7 @@ class SegmentTree(Tree[NodeData]):
             return  # stale
         self.explained, self._explained_for = event.explained, self.context
         self._explain_error = event.error
-        found = event.explained.root_causes if event.explained is not None else []
-        self.causes = {c.segment for c in found}
+        self.causes = {c.segment for c in shown_causes(event.explained, self.context.within)}
         top = self.root.children[0] if self.root.children else None
         if top is not None and top.data is not None and top.data.kind in ("causes", "explanation"):
             top.remove()
@@ -382,13 +382,20 @@ class SegmentTree(Tree[NodeData]):
             label.append(": explaining…", style="italic dim")
             root.add_leaf(label, data=NodeData("explanation", root.data.segment), before=before)
             return
-        if ex is None or not ex.root_causes:
+        within = root.data.segment
+        found = shown_causes(ex, within)
+        if ex is not None and ex.root_causes and not found:  # the cause is the scope itself
+            label.append(f": all of {within.label()} moved together; no narrower segment "
+                         "stands out", style="dim")  # fmt: skip
+            root.add_leaf(label, data=NodeData("explanation", within), before=before)
+            return
+        if ex is None or not found:
             why = f"explain failed: {error}" if error else (
                 "; ".join(ex.notes) if ex is not None and ex.notes else "none found")  # fmt: skip
             label.append(f": {why}", style="dim")
             root.add_leaf(label, data=NodeData("explanation", root.data.segment), before=before)
             return
-        n = len(ex.root_causes)
+        n = len(found)
         label.append(f"  {n} segment{'s' if n != 1 else ''}, {ex.explained:.0%} of the change",
                      style="dim")  # fmt: skip
         for note in ex.notes:
@@ -398,11 +405,10 @@ class SegmentTree(Tree[NodeData]):
             s if s.share is not None or total is None or total.contribution == 0
             else SegmentStats(s.segment, s.actual, s.expected,
                               s.contribution / total.contribution, s.score)
-            for s in ex.root_causes
+            for s in found
         ]  # fmt: skip
-        within = root.data.segment
         names = [len(added_condition(s.segment, within)) for s in causes]
-        width = min(NAME_WIDTH, max([*names, 6]))
+        width = min(CAUSE_NAME_WIDTH, max([*names, 6]))
         data = NodeData("causes", within, total, loaded=True, name_width=width)
         node = root.add(label, data=data, before=before)
         for s in causes:
@@ -410,7 +416,7 @@ class SegmentTree(Tree[NodeData]):
             node.add(segment_label(name, s, width, CAUSE_MARK),
                      data=NodeData("segment", s.segment, s),
                      allow_expand=self._can_expand(s.segment))  # fmt: skip
-        if ex.explained >= TRUSTED:
+        if trusted(ex, within):
             node.expand()
 
     def _mark(self, s: SegmentStats, parent: SegmentStats | None) -> str:
@@ -636,6 +642,20 @@ class SegmentTree(Tree[NodeData]):
             return
         if not self.find(self._find_text, forward_from_cursor=True):
             self.notify(f"No loaded segment matches {self._find_text!r}", markup=False)
+
+
+def shown_causes(explained: Explained | None, within: Segment) -> list[SegmentStats]:
+    """The root causes the tree lists: not the scope itself (inside a drill-down, "all of
+    country=BR moved" is no narrower cause)."""
+    if explained is None:
+        return []
+    return [c for c in explained.root_causes if c.segment != within]
+
+
+def trusted(explained: Explained | None, within: Segment) -> bool:
+    """The causes explain enough of the change to start the cursor on the first of them."""
+    found = shown_causes(explained, within)
+    return bool(found) and explained is not None and explained.explained >= TRUSTED
 
 
 def loaded_rows(tree: SegmentTree) -> list[tuple[int, SegmentStats]]:
