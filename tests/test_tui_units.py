@@ -94,3 +94,16 @@ def test_dominant_child() -> None:
     assert not ordering.dominant(_s("d", 0, 100), parent)  # the other way
     assert not ordering.dominant(_s("e", 5, 1), _s("flat", 5, 5))
     assert not ordering.dominant(_s("f", 5, 1), None)
+
+
+def test_expected_level_marks_a_dip() -> None:
+    values = np.full(10, 100.0)
+    values[0] = 0.0  # the scale's bottom
+    values[6] = 20.0  # a dip
+    expected = np.full(10, np.nan)
+    expected[6] = 100.0
+    rows, _ = bar_rows(values, 10, 4, expected=expected)
+    column = [row.plain[6] for row in rows]
+    assert column[0] == "─"  # the expected level (the top row), above the short bar
+    assert column[-1] != " "
+    assert all(row.plain[5] != "─" for row in rows)  # no expectation: no mark

@@ -23,6 +23,7 @@ CURSOR_STYLE = "bold bright_white"
 ANOMALY_MARK = "━"
 BASELINE_MARK = "─"
 CURSOR_MARK = "▲"
+EXPECTED_MARK = "─"
 UNUSUAL_MARK = "•"
 PARTIAL_MARK = "◌"
 
@@ -75,8 +76,10 @@ def bar_rows(
     spans: Sequence[Span] = (),
     cursor: int | None = None,
     colour: bool = True,
+    expected: np.ndarray | None = None,
 ) -> tuple[list[Text], list[tuple[int, int]]]:
-    """``height`` rows of bars plus the column ranges used."""
+    """``height`` rows of bars plus the column ranges used. With ``expected`` (per period,
+    NaN where unknown) a dim ``─`` marks the expected level above a bar that fell short."""
     values = np.nan_to_num(np.asarray(values, dtype=np.float64))
     ranges = column_ranges(len(values), width)
     if not ranges or height <= 0:
@@ -89,6 +92,14 @@ def bar_rows(
         scaled = [levels // 2] * len(shown)
     else:
         scaled = [1 + round((float(v) - lo_v) / (hi_v - lo_v) * (levels - 1)) for v in shown]
+    expect_row: list[int | None] = [None] * len(shown)
+    if expected is not None and len(expected) == len(values) and hi_v - lo_v > 0:
+        for c, i in enumerate(picked):
+            e = float(expected[i])
+            if math.isfinite(e) and lo_v <= e <= hi_v:
+                level = 1 + round((e - lo_v) / (hi_v - lo_v) * (levels - 1))
+                if level > scaled[c] + 8:  # at least a row above the top of the bar
+                    expect_row[c] = height - 1 - (level - 1) // 8
     cursor_col = column_of(cursor, ranges) if cursor is not None else None
     rows: list[Text] = []
     for r in range(height):
@@ -101,6 +112,8 @@ def bar_rows(
                 style = CURSOR_STYLE if colour else ""
                 if cell == " ":
                     cell, style = "│", "dim"
+            elif cell == " " and expect_row[c] == r:
+                cell, style = EXPECTED_MARK, "dim"
             row.append(cell, style=style)
         rows.append(row)
     return rows, ranges

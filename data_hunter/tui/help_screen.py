@@ -20,7 +20,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("d", "choose dimensions"),
             ("g", "cycle granularity: day, week, month"),
             ("n / p", "analyse the next / previous detected anomaly"),
-            ("/", "find a loaded segment (/ enter again, ctrl+n: next match)"),
+            ("/", "find a segment (/ enter, ctrl+n: next match)"),
             ("e", "export the current view (csv, json, md)"),
             ("r", "reload the data"),
             ("backspace, escape", "back up one drill level"),
@@ -62,7 +62,8 @@ LEGEND = (
     "'root causes'), ◆ carries >= 90% of its parent's change. Surprise = |contribution| x "
     "log(1 + |relative change|).\n"
     "Chart: ━ anomaly window, ─ baseline, • detected anomaly, ◌ incomplete first/last week or "
-    "month, ▲ cursor. Opening without a window analyses the most recent strong anomaly. "
+    "month, ▲ cursor; a dim ─ above a bar is where the detector expected it. Opening "
+    "without a window analyses the most recent strong anomaly. "
     "Marking a new anomaly resets the baseline to the default (28 days, 8 weeks or 6 months "
     "before)."
 )

@@ -64,6 +64,7 @@ class SeriesChart(Widget, can_focus=True):
         self.values: np.ndarray = np.zeros(0)
         self.granularity: Granularity = "day"
         self.reference: np.ndarray | None = None
+        self.expected: np.ndarray | None = None  # NaN where the detector has no expectation
         self.unusual_runs: list[tuple[int, int]] = []  # detected windows, as period indexes
         self.detected: list[DetectedWindow] = []
         self.partial: tuple[bool, bool] = (False, False)
@@ -96,7 +97,9 @@ class SeriesChart(Widget, can_focus=True):
         self.title = title
         self.message = "" if self.periods else "no data"
         self.reference = None
+        self.expected = None
         if expected is not None and len(expected) == len(self.values):
+            self.expected = np.asarray(expected, dtype=np.float64)
             ref = np.asarray(expected, dtype=np.float64)
             self.reference = np.where(np.isfinite(ref), ref, self.values)
         self.detected = list(detected)
@@ -274,6 +277,7 @@ class SeriesChart(Widget, can_focus=True):
         rows, ranges = bar_rows(
             self.values, plot, bar_height, reference=self.reference, spans=spans,
             cursor=None if self.compact else self.cursor,
+            expected=None if self.compact else self.expected,
         )  # fmt: skip
         lines: list[Text] = []
         for r, row in enumerate(rows):
