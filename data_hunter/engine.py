@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -121,6 +122,7 @@ class Engine:
         self._distinct: dict[str, int] | None = None
         self._pending: dict[tuple[object, ...], threading.Event] = {}
         self._background = CancelToken()  # interrupts prefetches when the engine closes
+        self._threads: list[threading.Thread] = []
 
     @classmethod
     def open(
@@ -139,8 +141,22 @@ class Engine:
         return cls(source, schema)
 
     def close(self) -> None:
+        # Interrupt and wait for background scans: DuckDB refuses to close a connection while
+        # one of its cursors is still running.
         self._background.cancel()
-        self.source.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                self.source.close()
+                return
+            except duckdb.Error:
+                # A worker thread's query is still unwinding from its interrupt: give it a
+                # moment; past the deadline the process is exiting and the OS closes the file.
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.02)
 
     def clear_cache(self) -> None:
         """Forget window caches and counts (the data may have changed on disk)."""
@@ -320,7 +336,9 @@ class Engine:
             with contextlib.suppress(Exception):  # the real request will report any error
                 self.cube(windows, dimensions, self._background)
 
-        threading.Thread(target=build, name="data-hunter-prefetch", daemon=True).start()
+        thread = threading.Thread(target=build, name="data-hunter-prefetch", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def attribute(
         self,

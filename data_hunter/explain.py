@@ -656,7 +656,10 @@ def _deviance(c: _Candidates, leaves: Leaves, g: float, phi: float, chosen: list
     every = np.ones(leaves.n_leaves, dtype=bool)
     total = 0.0
     for a, p in _depth1(c, np.stack([leaves.actual, pred]), every):
-        total += float((4.0 * (np.sqrt(np.maximum(a, 0.0)) - np.sqrt(p)) ** 2).sum()) / phi
+        total += (
+            float((4.0 * (np.sqrt(np.maximum(a, 0.0)) - np.sqrt(np.maximum(p, 0.0))) ** 2).sum())
+            / phi
+        )
     return total
 
 

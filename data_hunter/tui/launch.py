@@ -7,6 +7,7 @@ one-line error (exit 2) instead of a half-drawn screen.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 
 from data_hunter.errors import DataHunterError
@@ -44,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
 
         db = str(ensure_demo())
     engine = Engine.open(db, args.table, args.date_column, dimensions)
+    if anomaly_date is not None:
+        # Start the window scan now, so it overlaps Textual's import and first paint; the
+        # tree's request waits for it instead of scanning again. Bad windows are reported by
+        # the app below, so a failure here is simply no head start.
+        with contextlib.suppress(DataHunterError):
+            engine.prefetch(engine.windows(granularity, anomaly_date, anomaly_end,
+                                           baseline_start, baseline_end, kind))  # fmt: skip
     try:
         from data_hunter.tui.app import DataHunterApp, Options
 
