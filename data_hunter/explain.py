@@ -120,6 +120,17 @@ class _Candidates:
     cuboids: list[tuple[int, ...]]
 
 
+def _segment(leaves: Leaves, key_row: np.ndarray) -> Segment:
+    """A candidate's key row (one code per dimension, -1 where the dimension is free)."""
+    return Segment(
+        tuple(
+            (leaves.dimensions[d], leaves.labels[d][int(k)])
+            for d, k in enumerate(key_row)
+            if k >= 0
+        )
+    )
+
+
 def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None) -> Explanation:
     """Find at most ``max_causes`` non-overlapping segments that explain the change."""
     total_actual, total_expected = leaves.totals()
@@ -164,13 +175,7 @@ def explain(leaves: Leaves, *, max_causes: int = 5, max_depth: int | None = None
 
     causes = []
     for i in chosen:
-        seg = Segment(
-            tuple(
-                (leaves.dimensions[d], leaves.labels[d][int(c)])
-                for d, c in enumerate(cands.keys[i])
-                if c >= 0
-            )
-        )
+        seg = _segment(leaves, cands.keys[i])
         a, e = float(cands.actual[i]), float(cands.expected[i])
         causes.append(
             SegmentStats(
@@ -551,13 +556,7 @@ def _explain_sparse(leaves: Leaves, max_causes: int, max_depth: int | None) -> E
     causes = []
     denom = max(total_dev, sum(abs(float(dev[i])) for i in chosen), 1e-300)
     for i in chosen:
-        seg = Segment(
-            tuple(
-                (leaves.dimensions[d], leaves.labels[d][int(k)])
-                for d, k in enumerate(c.keys[i])
-                if k >= 0
-            )
-        )
+        seg = _segment(leaves, c.keys[i])
         a, e = float(c.actual[i]), float(c.expected[i])
         causes.append(
             SegmentStats(seg, a, e, share_of(a - e, total_change), score=abs(float(dev[i])) / denom)
