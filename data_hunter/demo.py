@@ -229,12 +229,16 @@ def cache_dir() -> Path:
     return Path(base) / "data-hunter"
 
 
+def demo_path() -> Path:
+    """Where the built-in demo database lives (in the user's cache)."""
+    return cache_dir() / f"demo-v{DEMO_VERSION}.db"
+
+
 def ensure_demo() -> Path:
     """The built-in demo database, written to the user's cache on first use."""
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"demo-v{DEMO_VERSION}.db"
+    path = demo_path()
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_demo(path)
     return path
 

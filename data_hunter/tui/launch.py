@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import sys
 
 from data_hunter.errors import DataHunterError
 
@@ -41,8 +42,11 @@ def run(args: argparse.Namespace) -> int:
             raise DataHunterError("--dimensions is empty")
     db = args.db
     if db is None:
-        from data_hunter.demo import ensure_demo
+        from data_hunter.demo import demo_path, ensure_demo
 
+        if not demo_path().exists():
+            print(f"data-hunter: writing the demo database to {demo_path()} (first run only)",
+                  file=sys.stderr)  # fmt: skip
         db = str(ensure_demo())
     engine = Engine.open(db, args.table, args.date_column, dimensions)
     if anomaly_date is not None:
