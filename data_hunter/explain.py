@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -387,8 +388,9 @@ def _off_ratio(c: _Candidates, rows: np.ndarray, ref: int, sigma: float) -> bool
     return bool(np.any((t_same > t_one) & (t_same > t_min)))
 
 
-def _uniform(c: _Candidates, best: int, sigma: float) -> bool:
-    """The ripple check: split by each free dimension, every part moved by ``best``'s ratio."""
+def _children_by_dimension(c: _Candidates, best: int) -> Iterator[np.ndarray]:
+    """Candidate rows of ``best``'s children, one array per free dimension whose cuboid was
+    enumerated: ``best`` split by that dimension."""
     key = c.keys[best]
     fixed = np.nonzero(key >= 0)[0]
     index = {dims: k for k, dims in enumerate(c.cuboids)}
@@ -400,9 +402,12 @@ def _uniform(c: _Candidates, best: int, sigma: float) -> bool:
             continue
         start, end = _range(c, k)
         sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
-        if _off_ratio(c, start + np.nonzero(sel)[0], best, sigma):
-            return False
-    return True
+        yield start + np.nonzero(sel)[0]
+
+
+def _uniform(c: _Candidates, best: int, sigma: float) -> bool:
+    """The ripple check: split by each free dimension, every part moved by ``best``'s ratio."""
+    return not any(_off_ratio(c, rows, best, sigma) for rows in _children_by_dimension(c, best))
 
 
 def _siblings_agree(c: _Candidates, best: int, anc: int, sigma: float) -> bool:
@@ -750,9 +755,6 @@ def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[boo
         return True, None
     rho = c.actual[best] / f_b
     sign = 1.0 if c.actual[best] >= g * f_b else -1.0
-    key = c.keys[best]
-    fixed = np.nonzero(key >= 0)[0]
-    index = {dims: k for k, dims in enumerate(c.cuboids)}
     descend: int | None = None
 
     def t_values(a: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -763,15 +765,7 @@ def _ripple_sparse(c: _Candidates, best: int, g: float, phi: float) -> tuple[boo
         t_same = _root_t(a, rho * f, phi * max(rho, 1.0)) / np.sqrt(1.0 + f / f_b)
         return t_one, t_same
 
-    for d in range(c.keys.shape[1]):
-        if key[d] >= 0:
-            continue
-        k = index.get(tuple(sorted([*fixed.tolist(), d])))
-        if k is None:
-            continue
-        start, end = _range(c, k)
-        sel = np.all(c.keys[start:end][:, fixed] == key[fixed], axis=1)
-        rows = start + np.nonzero(sel)[0]
+    for rows in _children_by_dimension(c, best):
         if len(rows) < 2:
             continue
         a, f = c.actual[rows], c.expected[rows]
