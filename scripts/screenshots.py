@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import shutil
 import subprocess
@@ -18,33 +17,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from data_hunter.demo import ensure_demo
 from data_hunter.tui.app import DataHunterApp
-from data_hunter.tui.segment_tree import SegmentTree
+from data_hunter.tui.settle import settle
 
 D = dt.date
-
-
-async def settle(pilot: Pilot) -> None:
-    app = pilot.app
-    idle = 0
-    for _ in range(200):
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if busy:
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await app.workers.wait_for_complete(busy)
-        await pilot.pause(0.05)
-        tree = app.query_one(SegmentTree)
-        stack, loading = [tree.root], False
-        while stack:
-            node = stack.pop()
-            loading = loading or bool(node.data and node.data.loading)
-            stack.extend(node.children)
-        idle = idle + 1 if not busy and not loading else 0
-        if idle >= 3:
-            return
 
 
 Steps = Callable[[Pilot], Awaitable[None]]

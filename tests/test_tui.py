@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import json
@@ -13,7 +12,6 @@ import duckdb
 import numpy as np
 import pytest
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from data_hunter.attribution import total_stats
 from data_hunter.demo import write_demo
@@ -29,6 +27,7 @@ from data_hunter.tui.help_screen import HelpScreen
 from data_hunter.tui.segment_tree import NodeData, SegmentTree, shown_causes, trusted
 from data_hunter.tui.selection import SelectionPane
 from data_hunter.tui.series_chart import SeriesChart
+from data_hunter.tui.settle import settle
 
 D = dt.date
 
@@ -43,38 +42,6 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def engine(demo_db: str) -> Engine:
     return Engine.open(demo_db)
-
-
-async def settle(pilot: Pilot) -> None:
-    """Wait until no worker runs, no tree node is loading and the details debounce passed."""
-    app = pilot.app
-    idle = 0
-    for _ in range(200):
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if busy:
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await app.workers.wait_for_complete(busy)
-        await pilot.pause(0.05)
-        loading = any(
-            n.data is not None and n.data.loading for n in _nodes(app.query_one(SegmentTree))
-        )
-        still = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy and not loading and not still:
-            idle += 1
-            if idle >= 3:
-                return
-        else:
-            idle = 0
-    raise AssertionError("the app did not settle")
-
-
-def _nodes(tree: SegmentTree) -> list:
-    out, stack = [], [tree.root]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(node.children)
-    return out
 
 
 def children_of(node) -> list[NodeData]:  # type: ignore[no-untyped-def]
