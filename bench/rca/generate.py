@@ -108,6 +108,33 @@ def _disjoint(a: dict[int, int], b: dict[int, int]) -> bool:
     return any(d in b and b[d] != c for d, c in a.items())
 
 
+def _draw_element(
+    rng: np.random.Generator,
+    codes: np.ndarray,
+    level: np.ndarray,
+    appear: np.ndarray,
+    total: float,
+    n_dims: int,
+    max_depth: int,
+    forced_dim: int | None,
+    causes: list[dict[int, int]],
+) -> tuple[dict[int, int], np.ndarray] | None:
+    """A candidate cause: the values of a random set of dimensions (including ``forced_dim``)
+    at a leaf drawn by size, and its leaf mask; None when it overlaps an existing cause."""
+    depth = int(rng.integers(1, max_depth + 1))
+    chosen = sorted(rng.choice(n_dims, size=depth, replace=False).tolist())
+    if forced_dim is not None and forced_dim not in chosen:
+        chosen = sorted([*chosen[1:], forced_dim]) if depth > 1 else [forced_dim]
+    leaf = int(rng.choice(len(codes), p=np.where(appear, 0.0, level) / total))
+    element = {d: int(codes[leaf, d]) for d in chosen}
+    if not all(_disjoint(element, c) for c in causes):
+        return None
+    mask = np.ones(len(codes), dtype=bool)
+    for d, c in element.items():
+        mask &= codes[:, d] == c
+    return element, mask
+
+
 def _factor(rng: np.random.Generator, sigma: float) -> tuple[float, str]:
     if rng.random() < 0.5:
         if rng.random() < 0.25:
@@ -170,17 +197,10 @@ def generate_case(
     tries = 0
     while len(causes) < n_causes and tries < 2000:
         tries += 1
-        depth = int(rng.integers(1, n_dims + 1))
-        chosen = sorted(rng.choice(n_dims, size=depth, replace=False).tolist())
-        if forced_dim is not None and forced_dim not in chosen:
-            chosen = sorted([*chosen[1:], forced_dim]) if depth > 1 else [forced_dim]
-        leaf = int(rng.choice(n, p=np.where(appear, 0.0, level) / total))
-        element = {d: int(codes[leaf, d]) for d in chosen}
-        if not all(_disjoint(element, c) for c in causes):
+        drawn = _draw_element(rng, codes, level, appear, total, n_dims, n_dims, forced_dim, causes)
+        if drawn is None:
             continue
-        mask = np.ones(n, dtype=bool)
-        for d, c in element.items():
-            mask &= codes[:, d] == c
+        element, mask = drawn
         if level[mask].sum() < MIN_CAUSE_SHARE * total:
             continue
         r, kind = _factor(rng, noise)
@@ -340,17 +360,12 @@ def generate_poisson_case(
             # Stuck (the first causes leave no room): start over.
             causes, info = list(fixed_causes), list(fixed_info)
             factor = np.ones(n)
-        depth = int(rng.integers(1, 4))
-        chosen = sorted(rng.choice(len(POISSON_DIMS), size=depth, replace=False).tolist())
-        if forced_dim is not None and forced_dim not in chosen:
-            chosen = sorted([*chosen[1:], forced_dim]) if depth > 1 else [forced_dim]
-        leaf = int(rng.choice(n, p=np.where(appear, 0.0, level) / total))
-        element = {d: int(codes[leaf, d]) for d in chosen}
-        if not all(_disjoint(element, c) for c in causes):
+        drawn = _draw_element(
+            rng, codes, level, appear, total, len(POISSON_DIMS), 3, forced_dim, causes
+        )
+        if drawn is None:
             continue
-        mask = np.ones(n, dtype=bool)
-        for d, c in element.items():
-            mask &= codes[:, d] == c
+        element, mask = drawn
         lv = float(level[mask].sum())
         if lv < POISSON_MIN_SHARE * total or lv < POISSON_MIN_EVENTS or lv > 0.5 * total:
             continue
