@@ -187,16 +187,3 @@ def children(
         rows = np.lexsort((np.arange(len(keys)), -np.abs(actual - expected)))
         out[name] = leaves.stats([d], keys, actual, expected, total_contribution, rows, parent)
     return out
-
-
-def ranked_children(
-    leaves: Leaves,
-    parent: Segment,
-    total_contribution: float,
-    dimensions: Sequence[str] | None = None,
-) -> list[SegmentStats]:
-    """All children of ``parent`` across dimensions in one list, ranked by |contribution|."""
-    groups = children(leaves, parent, total_contribution, dimensions)
-    merged = [s for stats in groups.values() for s in stats]
-    merged.sort(key=lambda s: -abs(s.contribution))  # stable: dimension order breaks ties
-    return merged

@@ -119,7 +119,6 @@ class Engine:
         self.schema = schema
         self._lock = threading.Lock()
         self._cubes: OrderedDict[tuple[object, ...], WindowCube] = OrderedDict()
-        self._distinct: dict[str, int] | None = None
         self._pending: dict[tuple[object, ...], threading.Event] = {}
         self._background = CancelToken()  # interrupts prefetches when the engine closes
         self._threads: list[threading.Thread] = []
@@ -157,24 +156,6 @@ class Engine:
                 if time.monotonic() > deadline:
                     return
                 time.sleep(0.02)
-
-    def clear_cache(self) -> None:
-        """Forget window caches and counts (the data may have changed on disk)."""
-        with self._lock:
-            self._cubes.clear()
-            self._distinct = None
-
-    def distinct_counts(self, token: CancelToken | None = None) -> dict[str, int]:
-        """Approximate number of distinct values of every dimension over the whole table."""
-        with self._lock:
-            if self._distinct is not None:
-                return dict(self._distinct)
-        dims = list(self.schema.dimensions)
-        rows = self._fetchall(sql.distinct_counts(self.schema.relation, dims), token)
-        counts = {d: int(v) for d, v in zip(dims, rows[0], strict=False)} if dims else {}
-        with self._lock:
-            self._distinct = counts
-        return dict(counts)
 
     def total(
         self,

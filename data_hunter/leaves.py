@@ -41,9 +41,6 @@ class Leaves:
     def dim_index(self, dimension: str) -> int:
         return self.dimensions.index(dimension)
 
-    def cardinality(self, dimension: str) -> int:
-        return len(self.labels[self.dim_index(dimension)])
-
     def code_of(self, dimension: str, value: Value) -> int | None:
         """The code of ``value`` in ``dimension``, or None when the window never saw it."""
         labels = self.labels[self.dim_index(dimension)]

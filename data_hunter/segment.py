@@ -49,12 +49,6 @@ class Segment:
     def as_dict(self) -> dict[str, Value]:
         return dict(self.conditions)
 
-    def with_condition(self, dimension: str, value: Value, order: tuple[str, ...]) -> Segment:
-        """The sub-segment ``self & dimension=value`` (keys kept in schema order)."""
-        mapping = self.as_dict()
-        mapping[dimension] = value
-        return Segment.of(mapping, order)
-
     def contains(self, other: Segment) -> bool:
         """True when every row of ``other`` is also a row of ``self``."""
         mine = self.as_dict()

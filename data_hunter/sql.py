@@ -84,18 +84,6 @@ def unparsed_date(rel: Relation, column: str) -> Query:
     )
 
 
-def distinct_counts(rel: Relation, columns: Sequence[str]) -> Query:
-    """Approximate distinct counts (HyperLogLog): cheap enough to show beside every dimension."""
-    if not columns:
-        return Query("SELECT 1")
-    parts = ", ".join(f"approx_count_distinct({quote_ident(c)})" for c in columns)
-    return Query(f"SELECT {parts} FROM {rel.table}")
-
-
-def has_non_null(rel: Relation, column: str) -> Query:
-    return Query(f"SELECT count({quote_ident(column)}) FROM {rel.table}")
-
-
 # --- filters ----------------------------------------------------------------------------
 
 

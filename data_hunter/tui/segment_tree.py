@@ -23,7 +23,6 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from data_hunter.attribution import total_stats
 from data_hunter.engine import Cancelled, CancelToken, Explained
 from data_hunter.errors import DataHunterError
 from data_hunter.segment import Segment, SegmentStats
@@ -233,8 +232,7 @@ class SegmentTree(Tree[NodeData]):
         try:
             total = None
             if node.data.kind == "root":
-                leaves = ctx.engine.cube(ctx.windows, ctx.dimensions, token).leaves(ctx.metric)
-                total = total_stats(leaves, ctx.within)
+                total = ctx.engine.total(ctx.metric, ctx.windows, ctx.within, ctx.dimensions, token)
             groups = ctx.engine.children(
                 ctx.metric, ctx.windows, parent, ctx.within, ctx.dimensions, token
             )
