@@ -51,6 +51,11 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         default="data.db",
         help="DuckDB file, or a Parquet/CSV file or glob (default: data.db)",
     )
+    _add_table_args(p)
+
+
+def _add_table_args(p: argparse.ArgumentParser) -> None:
+    """Which table, date column and dimensions to read (every command that reads data)."""
     p.add_argument("--table", help="table to read (default: records)")
     p.add_argument("--date-column", help="date column (default: session_date)")
     p.add_argument(
@@ -223,22 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("db", nargs="?", help="DuckDB file, or a Parquet/CSV file or glob "
                    "(default: the built-in demo)")  # fmt: skip
     _add_window_args(p, required=False)
-    p.add_argument("--table", help="table to read (default: records)")
-    p.add_argument("--date-column", help="date column (default: session_date)")
-    p.add_argument(
-        "--dimensions", help="comma-separated dimension columns (default: every text column)"
-    )
+    _add_table_args(p)
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     return parser
-
-
-def _split(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise DataHunterError("--dimensions is empty")
-    return parts
 
 
 def _status(message: str) -> None:
@@ -256,9 +248,10 @@ def _clear_status() -> None:
 
 def _open(args: argparse.Namespace) -> Engine:
     from data_hunter.engine import Engine
+    from data_hunter.schema import parse_dimension_list
 
     _status(f"opening {args.db} ...")
-    return Engine.open(args.db, args.table, args.date_column, _split(args.dimensions))
+    return Engine.open(args.db, args.table, args.date_column, parse_dimension_list(args.dimensions))
 
 
 def _resolve_windows(engine: Engine, args: argparse.Namespace) -> tuple[WindowPair, list[str]]:

@@ -214,6 +214,16 @@ def discover(
     )
 
 
+def parse_dimension_list(text: str | None) -> tuple[str, ...] | None:
+    """``--dimensions a,b,c`` as names; None when the flag was not given."""
+    if text is None:
+        return None
+    parts = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not parts:
+        raise DataHunterError("--dimensions is empty")
+    return parts
+
+
 def require_dimensions(schema: Schema) -> None:
     if not schema.dimensions:
         raise DataHunterError(

@@ -16,6 +16,7 @@ from data_hunter.errors import DataHunterError
 
 def run(args: argparse.Namespace) -> int:
     from data_hunter.engine import Engine
+    from data_hunter.schema import parse_dimension_list
     from data_hunter.windows import parse_date, parse_granularity
 
     granularity = parse_granularity(args.time_dimension or "day")
@@ -35,11 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataHunterError("--baseline same-weekday needs --time-dimension day")
     if kind == "same-weekday" and (baseline_start or baseline_end):
         raise DataHunterError("give either --baseline same-weekday or baseline dates, not both")
-    dimensions = None
-    if args.dimensions is not None:
-        dimensions = tuple(p.strip() for p in args.dimensions.split(",") if p.strip())
-        if not dimensions:
-            raise DataHunterError("--dimensions is empty")
+    dimensions = parse_dimension_list(args.dimensions)
     db = args.db
     if db is None:
         from data_hunter.demo import demo_path, ensure_demo
