@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from data_hunter.errors import DataHunterError
 from data_hunter.leaves import Leaves, share_of
+from data_hunter.rollup import Combo, Grouping, group_many
 from data_hunter.segment import ROOT, Segment, SegmentStats
 
 
@@ -62,15 +63,23 @@ def rank_level(
     within: Segment = ROOT,
     total_contribution: float | None = None,
     dims: Sequence[int] | None = None,
+    grouped: Mapping[Combo, Grouping] | None = None,
 ) -> Level:
-    """Top ``top_n`` segments over every combination of ``depth`` free dimensions."""
-    mask = None if within.is_root else leaves.mask(within)
+    """Top ``top_n`` segments over every combination of ``depth`` free dimensions.
+
+    ``grouped`` holds the combinations already grouped (``attribute_levels`` groups every
+    level at once, so that each rolls up from a smaller one).
+    """
     if total_contribution is None:
         total_contribution = total_stats(leaves, within).contribution
     free = list(dims) if dims is not None else free_dimensions(leaves, within)
+    combos = list(combinations(free, depth))
+    if grouped is None:
+        grouped = group_many(leaves, combos, None if within.is_root else leaves.mask(within))
     candidates: list[tuple[float, int, tuple[int, ...], SegmentStats]] = []
-    for combo_index, combo in enumerate(combinations(free, depth)):
-        keys, actual, expected = leaves.group(combo, mask)
+    for combo_index, combo in enumerate(combos):
+        g = grouped[combo]
+        keys, actual, expected = g.keys, g.actual, g.expected
         rows = _top_rows(actual - expected, top_n)
         for row in rows:
             stats = leaves.stats(combo, keys, actual, expected, total_contribution, [row], within)[
@@ -160,9 +169,11 @@ def attribute_levels(
     if plan is None:
         plan = plan_levels(leaves, combo_depth, within, max_cardinality=None)
     total = total_stats(leaves, within).contribution
+    level_dims = {k: plan.dims if k == 1 else plan.combo_dims for k in range(1, plan.depth + 1)}
+    combos = [c for k, dims in level_dims.items() for c in combinations(dims, k)]
+    grouped = group_many(leaves, combos, None if within.is_root else leaves.mask(within))
     return [
-        rank_level(leaves, k, top_n, within, total, plan.dims if k == 1 else plan.combo_dims)
-        for k in range(1, plan.depth + 1)
+        rank_level(leaves, k, top_n, within, total, dims, grouped) for k, dims in level_dims.items()
     ]
 
 
