@@ -52,30 +52,46 @@ class WindowCube:
         return sum(int(x.nbytes) for x in arrays)
 
 
-def _encode(column: object) -> tuple[np.ndarray, tuple[Value, ...]]:
-    """Arrow column -> (int32 codes, sorted labels with None last)."""
+def _encode(column: object, out: np.ndarray) -> tuple[Value, ...]:
+    """Arrow column -> int32 codes written to ``out``; returns the labels, sorted, None last."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     assert isinstance(column, pa.ChunkedArray)
     encoded = pc.dictionary_encode(column).combine_chunks()
     dictionary = [v for v in encoded.dictionary.to_pylist()]
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    has_null = encoded.indices.null_count > 0
+    indices = encoded.indices
     order = sorted(range(len(dictionary)), key=lambda i: dictionary[i])
     remap = np.empty(len(dictionary) + 1, dtype=np.int32)
     remap[order] = np.arange(len(dictionary), dtype=np.int32)
     labels: list[Value] = [dictionary[i] for i in order]
     null_code = len(dictionary)
     remap[null_code] = null_code
-    if has_null:
+    if indices.null_count > 0:
         labels.append(None)
-        indices = pc.fill_null(encoded.indices, null_code).to_numpy(zero_copy_only=False)
-    return remap[indices.astype(np.int64)], tuple(labels)
+        indices = pc.fill_null(indices, null_code)
+    np.take(remap, indices.to_numpy(zero_copy_only=False), out=out)
+    return tuple(labels)
 
 
-def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Combine per-row codes into leaf ids: (leaf id per row, one row index per leaf).
+@dataclass(frozen=True)
+class _Sorted:
+    """Rows sorted by leaf: ``order`` is the row permutation, ``leaf`` the leaf id of each
+    sorted row (non-decreasing), ``first`` one row index per leaf."""
+
+    order: np.ndarray
+    leaf: np.ndarray
+    first: np.ndarray
+
+    def rank(self) -> np.ndarray:
+        """The leaf id of each row, in row order."""
+        rank = np.empty(len(self.order), dtype=self.leaf.dtype)
+        rank[self.order] = self.leaf
+        return rank
+
+
+def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> _Sorted:
+    """Combine per-row codes into leaves.
 
     Leaf ids follow the lexicographic order of the codes, so they do not depend on row order.
     """
@@ -86,18 +102,42 @@ def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.n
         card = max(card, 1)
         if span * card >= _KEY_LIMIT:
             # Re-number the keys seen so far densely, so the mixed radix never overflows.
-            _, key = np.unique(key, return_inverse=True)
-            key = key.reshape(-1).astype(np.int64)
-            span = int(key.max()) + 1 if n else 1
+            ranked = _sort_keys(key, span)
+            key, span = ranked.rank().astype(np.int64), len(ranked.first)
         key *= card
         key += codes[:, j]
         span *= card
-    uniq, inverse = np.unique(key, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    # Any row of a leaf represents it; a scatter is much cheaper than return_index's stable sort.
-    representative = np.empty(len(uniq), dtype=np.int64)
-    representative[inverse] = np.arange(n, dtype=np.int64)
-    return inverse, representative
+    return _sort_keys(key, span)
+
+
+def _sort_keys(key: np.ndarray, span: int) -> _Sorted:
+    """Sort rows by ``key`` (in ``[0, span)``) and number the distinct keys in key order.
+
+    When a key and a row index fit in 63 bits together they are packed into one integer and
+    sorted by value: NumPy's vectorised sort of int64 is several times faster than the
+    argsort inside ``np.unique(return_inverse=True)``. Rows of equal key keep their order.
+    """
+    n = len(key)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Sorted(empty, empty.astype(np.int32), empty)
+    shift = max(n - 1, 1).bit_length()
+    if span > _KEY_LIMIT >> shift:
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+    else:
+        packed = key << shift
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << shift) - 1)
+        packed >>= shift
+        sorted_key = packed
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
+    leaf = np.cumsum(new, dtype=np.int32)  # a window holds fewer than 2^31 rows
+    leaf -= 1
+    return _Sorted(order, leaf, order[new])
 
 
 def build_cube(
@@ -119,22 +159,20 @@ def build_cube(
     n = table.num_rows
     n_dims = len(dimensions)
     codes = np.empty((n, n_dims), dtype=np.int32, order="F")
-    labels: list[tuple[Value, ...]] = []
     # Arrow's dictionary encoding releases the GIL: encode the dimensions on both cores.
     with ThreadPoolExecutor(max_workers=min(2, max(n_dims, 1))) as pool:
-        encoded = list(pool.map(lambda j: _encode(table.column(j)), range(n_dims)))
-    for j, (col_codes, col_labels) in enumerate(encoded):
-        codes[:, j] = col_codes
-        labels.append(col_labels)
+        labels = list(pool.map(lambda j: _encode(table.column(j), codes[:, j]), range(n_dims)))
     in_anomaly = table.column(n_dims).to_numpy().astype(bool)
     values = []
     nonfinite: dict[str, int] = {}
     for k, metric in enumerate(metrics):
         column = table.column(n_dims + 1 + k)
-        vals = column.to_numpy().astype(np.float64)  # NULL arrives as NaN
+        # NULL arrives as NaN; a copy we may write to.
+        vals = np.array(column.to_numpy(), dtype=np.float64)
         bad = ~np.isfinite(vals)
         nonfinite[metric] = int(bad.sum()) - column.null_count
-        vals[bad] = 0.0
+        if nonfinite[metric] or column.null_count:
+            vals[bad] = 0.0
         values.append(vals)
     # Each baseline row's weight in expected: 1 (the sum is scaled by the period ratio below),
     # or a per-day weight for the same-weekday baseline.
@@ -146,10 +184,12 @@ def build_cube(
         row_weight: np.ndarray | None = np.where(in_anomaly, 1.0, day_weights[idx])
     else:
         row_weight = None
-    inverse, first = _leaf_ids(codes, [len(x) for x in labels])
-    n_leaves = len(first)
+    rows = _leaf_ids(codes, [len(x) for x in labels])
+    first, n_leaves = rows.first, len(rows.first)
     # One bincount per metric fills both windows: slot 2*leaf is the baseline, 2*leaf+1 actual.
-    slot = inverse * 2 + in_anomaly
+    slot = rows.rank().astype(np.int64)
+    slot *= 2
+    slot += in_anomaly
     a, b = windows.anomaly.periods, windows.baseline.periods
     actual: dict[str, np.ndarray] = {}
     expected: dict[str, np.ndarray] = {}
@@ -159,7 +199,10 @@ def build_cube(
         actual[metric] = np.ascontiguousarray(both[:, 1])
         # Sum first, then scale by whole numbers, so hand-computable cases stay exact.
         expected[metric] = both[:, 0] * a / b if row_weight is None else both[:, 0].copy()
+    leaf_codes = np.empty((n_leaves, n_dims), dtype=np.int32, order="F")
+    for j in range(n_dims):
+        np.take(codes[:, j], first, out=leaf_codes[:, j])
     return WindowCube(
-        windows, tuple(dimensions), tuple(labels), np.asfortranarray(codes[first]),
+        windows, tuple(dimensions), tuple(labels), leaf_codes,
         actual, expected, n, within, nonfinite, int(in_anomaly.sum()),
     )  # fmt: skip

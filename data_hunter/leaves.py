@@ -168,7 +168,9 @@ def group_columns(
         # Few possible keys for the rows: count into one slot per possible key.
         act = np.bincount(key, weights=actual, minlength=size)
         exp = np.bincount(key, weights=expected, minlength=size)
-        flat = np.nonzero(np.bincount(key, minlength=size) > 0)[0]
+        present = np.zeros(size, dtype=bool)
+        present[key] = True
+        flat = np.nonzero(present)[0]
         act, exp = act[flat], exp[flat]
     else:
         # Many more possible keys than rows (a wide dimension, or few rows): sort instead of
