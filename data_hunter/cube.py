@@ -82,6 +82,7 @@ class _Sorted:
     order: np.ndarray
     leaf: np.ndarray
     first: np.ndarray
+    keys: np.ndarray  # the distinct keys, in order
 
     def rank(self) -> np.ndarray:
         """The leaf id of each row, in row order."""
@@ -90,24 +91,37 @@ class _Sorted:
         return rank
 
 
-def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> _Sorted:
-    """Combine per-row codes into leaves.
+def _leaf_ids(codes: np.ndarray, cards: Sequence[int]) -> tuple[_Sorted, np.ndarray]:
+    """Combine per-row codes into leaves: the rows sorted by leaf, and each leaf's codes.
 
     Leaf ids follow the lexicographic order of the codes, so they do not depend on row order.
     """
-    n = codes.shape[0]
+    n, n_dims = codes.shape
     key = np.zeros(n, dtype=np.int64)
     span = 1
+    renumbered = False
     for j, card in enumerate(cards):
         card = max(card, 1)
         if span * card >= _KEY_LIMIT:
             # Re-number the keys seen so far densely, so the mixed radix never overflows.
             ranked = _sort_keys(key, span)
             key, span = ranked.rank().astype(np.int64), len(ranked.first)
+            renumbered = True
         key *= card
         key += codes[:, j]
         span *= card
-    return _sort_keys(key, span)
+    rows = _sort_keys(key, span)
+    leaf_codes = np.empty((len(rows.first), n_dims), dtype=np.int32, order="F")
+    if renumbered:
+        for j in range(n_dims):
+            np.take(codes[:, j], rows.first, out=leaf_codes[:, j])
+    elif n_dims:
+        # The key is the codes in mixed radix: reading them back beats gathering rows.
+        rest = rows.keys
+        for j in range(n_dims - 1, 0, -1):
+            rest, leaf_codes[:, j] = np.divmod(rest, max(cards[j], 1))
+        leaf_codes[:, 0] = rest
+    return rows, leaf_codes
 
 
 def _sort_keys(key: np.ndarray, span: int) -> _Sorted:
@@ -120,7 +134,7 @@ def _sort_keys(key: np.ndarray, span: int) -> _Sorted:
     n = len(key)
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return _Sorted(empty, empty.astype(np.int32), empty)
+        return _Sorted(empty, empty.astype(np.int32), empty, empty)
     shift = max(n - 1, 1).bit_length()
     if span > _KEY_LIMIT >> shift:
         order = np.argsort(key, kind="stable")
@@ -135,9 +149,9 @@ def _sort_keys(key: np.ndarray, span: int) -> _Sorted:
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
-    leaf = np.cumsum(new, dtype=np.int32)  # a window holds fewer than 2^31 rows
-    leaf -= 1
-    return _Sorted(order, leaf, order[new])
+    leaf = np.cumsum(new, dtype=np.int32 if n < 1 << 31 else np.int64)
+    np.subtract(leaf, 1, out=leaf)
+    return _Sorted(order, leaf, order[new], sorted_key[new])
 
 
 def build_cube(
@@ -167,11 +181,12 @@ def build_cube(
     nonfinite: dict[str, int] = {}
     for k, metric in enumerate(metrics):
         column = table.column(n_dims + 1 + k)
-        # NULL arrives as NaN; a copy we may write to.
-        vals = np.array(column.to_numpy(), dtype=np.float64)
+        vals = np.asarray(column.to_numpy(), dtype=np.float64)  # NULL arrives as NaN
         bad = ~np.isfinite(vals)
-        nonfinite[metric] = int(bad.sum()) - column.null_count
-        if nonfinite[metric] or column.null_count:
+        n_bad = int(bad.sum())
+        nonfinite[metric] = n_bad - column.null_count
+        if n_bad:
+            vals = vals.copy()  # Arrow's buffer may be read-only
             vals[bad] = 0.0
         values.append(vals)
     # Each baseline row's weight in expected: 1 (the sum is scaled by the period ratio below),
@@ -184,8 +199,8 @@ def build_cube(
         row_weight: np.ndarray | None = np.where(in_anomaly, 1.0, day_weights[idx])
     else:
         row_weight = None
-    rows = _leaf_ids(codes, [len(x) for x in labels])
-    first, n_leaves = rows.first, len(rows.first)
+    rows, leaf_codes = _leaf_ids(codes, [len(x) for x in labels])
+    n_leaves = len(rows.first)
     # One bincount per metric fills both windows: slot 2*leaf is the baseline, 2*leaf+1 actual.
     slot = rows.rank().astype(np.int64)
     slot *= 2
@@ -199,9 +214,6 @@ def build_cube(
         actual[metric] = np.ascontiguousarray(both[:, 1])
         # Sum first, then scale by whole numbers, so hand-computable cases stay exact.
         expected[metric] = both[:, 0] * a / b if row_weight is None else both[:, 0].copy()
-    leaf_codes = np.empty((n_leaves, n_dims), dtype=np.int32, order="F")
-    for j in range(n_dims):
-        np.take(codes[:, j], first, out=leaf_codes[:, j])
     return WindowCube(
         windows, tuple(dimensions), tuple(labels), leaf_codes,
         actual, expected, n, within, nonfinite, int(in_anomaly.sum()),

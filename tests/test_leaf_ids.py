@@ -33,10 +33,11 @@ def test_leaf_ids_are_lexicographic_ranks(cards, n) -> None:
         np.column_stack([p[rng.integers(0, 4, n)] for p in pools]).reshape(n, len(cards)),
         dtype=np.int32,
     )
-    leaves = _leaf_ids(codes, cards)
+    leaves, leaf_codes = _leaf_ids(codes, cards)
     uniq, inverse = _reference(codes)
     np.testing.assert_array_equal(leaves.rank(), inverse)
     np.testing.assert_array_equal(codes[leaves.first], uniq.reshape(-1, len(cards)))
+    np.testing.assert_array_equal(leaf_codes, uniq.reshape(-1, len(cards)))
     # Sorted order: leaf ids never decrease, and rows of one leaf keep their row order.
     assert np.all(np.diff(leaves.leaf) >= 0)
     np.testing.assert_array_equal(leaves.order, np.argsort(inverse, kind="stable"))
