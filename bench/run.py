@@ -232,6 +232,18 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
                                        "n": len(times)}  # fmt: skip
     r["root_children"] = median([timed(engine.children, METRIC, windows, ROOT)[0]
                                  for _ in range(3)])  # fmt: skip
+    # (b) explain: on the window cache already built (the TUI's root-cause node, or any
+    # question after the first), and cold (a fresh Engine: the window scan included)
+    r["explain_warm"] = median([timed(engine.explain, METRIC, windows)[0]
+                                for _ in range(args.repeat)])  # fmt: skip
+    cold = []
+    for _ in range(args.repeat):
+        fresh = Engine.open(db)
+        t_explain, explained = timed(fresh.explain, METRIC, windows)
+        cold.append(t_explain)
+        fresh.close()
+    r["explain_cold"] = median(cold)
+    r["explain_causes"] = [str(c.segment) for c in explained.root_causes]
     r["maxrss_fast_mb"] = hwm_mb()
 
     # (c) the naive plan, and the cross-check
@@ -432,6 +444,9 @@ def report(results: dict[int, dict[str, Any]], imports: dict[str, float] | None,
     )
     row("(c) speedup = naive / CLI whole process", lambda r: f"{r['w']['naive'] / r['cli']:.1f}x")
     row("(c) naive == fast check", lambda r: "PASS" if r["w"]["check_ok"] else "FAIL")
+    row("(b) CLI `explain`, whole process", lambda r: r["cli_explain"])
+    row("(b) in-process `explain`, cold (window scan included)", w("explain_cold"))
+    row("(b) in-process `explain` on the window cache", w("explain_warm"))
     row("(d) one-off cube build before expansion (first)", w("cube_first"))
     row("(d) children of 20 depth-1 parents, p50", lambda r: r["w"]["children_d1"]["p50"])
     row("(d) children of 20 depth-1 parents, p95", lambda r: r["w"]["children_d1"]["p95"])
@@ -590,9 +605,10 @@ def bench_size(args: argparse.Namespace, rows: int, out: Path, gen_s: float) -> 
     a0, a1 = r["w"]["anomaly"]
 
     print(f"[{label_rows(rows)}] CLI ...", file=sys.stderr, flush=True)
-    cli = [*data_hunter_cmd(), "attribute", "--db", str(db), "--metric", METRIC,
-           "--time-dimension", "day", "--anomaly-date", a0, "--anomaly-end", a1,
-           "--combo-depth", "3", "--top-n", str(args.top_n)]  # fmt: skip
+    common = ["--db", str(db), "--metric", METRIC, "--time-dimension", "day",
+              "--anomaly-date", a0, "--anomaly-end", a1]  # fmt: skip
+    cli = [*data_hunter_cmd(), "attribute", *common, "--combo-depth", "3",
+           "--top-n", str(args.top_n)]  # fmt: skip
     walls, peaks = [], []
     for _ in range(args.repeat):
         wall, code, peak, stdout, stderr = run_measured(cli)
@@ -602,6 +618,14 @@ def bench_size(args: argparse.Namespace, rows: int, out: Path, gen_s: float) -> 
         peaks.append(peak)
     r["cli"], r["cli_all"], r["cli_rss"] = median(walls), walls, max(peaks)
     r["cli_cmd"] = " ".join(cli)
+    explain = [*data_hunter_cmd(), "explain", *common]
+    walls = []
+    for _ in range(args.repeat):
+        wall, code, peak, stdout, stderr = run_measured(explain)
+        if code != 0:
+            raise SystemExit(f"CLI explain failed ({code}): {stderr.strip()[-500:]}")
+        walls.append(wall)
+    r["cli_explain"], r["cli_explain_cmd"] = median(walls), " ".join(explain)
 
     if args.skip_tui:
         r["tui"] = {"note": "skipped (--skip-tui)"}

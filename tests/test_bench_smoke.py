@@ -19,6 +19,10 @@ def test_bench_quick_mode_completes_and_plans_agree(tmp_path: Path) -> None:
     assert "| (c) naive == fast check | PASS |" in out
     assert "check 20k: PASS" in out
     assert "| (b) in-process attribution = cube + ranking |" in out
+    for row in ("CLI `explain`, whole process", "in-process `explain`, cold",
+                "in-process `explain` on the window cache"):  # fmt: skip
+        line = next(x for x in out.splitlines() if row in x)
+        assert " ms |" in line or " s |" in line, line  # a time, not a missing value
     # the table is cached by (rows, seed): a second run reuses it
     assert list(tmp_path.glob("records_r20000_s*.duckdb"))
 
