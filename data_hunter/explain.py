@@ -327,8 +327,7 @@ def _select(
             break
         # Candidates sharing a leaf with the chosen segment are out (they would double count).
         inside = _mask(leaves, c.keys[best])
-        for ids in c.ids:
-            eligible[ids[inside]] = False
+        _mark_overlapping(c, inside, eligible, False)
     return chosen
 
 
@@ -693,8 +692,10 @@ def _select_sparse(
     )
     # Largest deviation first; equal deviations (often the same rows) go to the shallowest,
     # then to the first in cuboid (dimension) order.
-    order = np.lexsort((np.arange(len(dev)), c.depth, -np.abs(dev)))
-    order = order[eligible[order]]
+    eligible_rows = np.flatnonzero(eligible)  # sort only these: there are few of them
+    order = eligible_rows[
+        np.lexsort((eligible_rows, c.depth[eligible_rows], -np.abs(dev[eligible_rows])))
+    ]
     chosen: list[int] = []
     taken = np.zeros(len(dev), dtype=bool)
     for i in order:
@@ -717,9 +718,15 @@ def _select_sparse(
             i, child = child, deeper
         chosen.append(i)
         inside = _mask(leaves, c.keys[i])
-        for ids in c.ids:
-            taken[ids[inside]] = True
+        _mark_overlapping(c, inside, taken, True)
     return chosen
+
+
+def _mark_overlapping(c: _Candidates, inside: np.ndarray, flags: np.ndarray, value: bool) -> None:
+    """Set ``flags`` of every candidate that shares a leaf with the mask ``inside``."""
+    rows = np.flatnonzero(inside)  # usually a few leaves: index them, not the whole mask
+    for ids in c.ids:
+        flags[ids[rows]] = value
 
 
 def _one_leaf(leaves: Leaves, c: _Candidates, i: int, g: float, phi: float, z_min: float) -> bool:
