@@ -46,15 +46,18 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
         db = str(ensure_demo())
     engine = Engine.open(db, args.table, args.date_column, dimensions)
-    if anomaly_date is not None:
-        # Start the window scan now, so it overlaps Textual's import and first paint; the
-        # tree's request waits for it instead of scanning again. Bad windows are reported by
-        # the app below, so a failure here is simply no head start.
-        with contextlib.suppress(DataHunterError):
-            engine.prefetch(engine.windows(granularity, anomaly_date, anomaly_end,
-                                           baseline_start, baseline_end, kind))  # fmt: skip
     try:
         from data_hunter.tui.app import DataHunterApp, Options
+
+        if anomaly_date is not None:
+            # Start the window scan now, so it overlaps the app's start and first paint; the
+            # tree's request waits for it instead of scanning again. Not before Textual's
+            # import: both need the CPU, and measured at 10M rows (bench/README.md) that
+            # delays the first paint by ~0.25 s without filling the root any sooner. Bad
+            # windows are reported by the app below: a failure here is only no head start.
+            with contextlib.suppress(DataHunterError):
+                engine.prefetch(engine.windows(granularity, anomaly_date, anomaly_end,
+                                               baseline_start, baseline_end, kind))  # fmt: skip
 
         options = Options(
             db=db, table=args.table, date_column=args.date_column, dimensions=dimensions,
