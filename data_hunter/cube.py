@@ -9,6 +9,7 @@ ordering derived from them independent of row order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -173,8 +174,8 @@ def build_cube(
     n = table.num_rows
     n_dims = len(dimensions)
     codes = np.empty((n, n_dims), dtype=np.int32, order="F")
-    # Arrow's dictionary encoding releases the GIL: encode the dimensions on both cores.
-    with ThreadPoolExecutor(max_workers=min(2, max(n_dims, 1))) as pool:
+    # Arrow's dictionary encoding releases the GIL: encode the dimensions on every core.
+    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 2, n_dims))) as pool:
         labels = list(pool.map(lambda j: _encode(table.column(j), codes[:, j]), range(n_dims)))
     in_anomaly = table.column(n_dims).to_numpy().astype(bool)
     values = []
