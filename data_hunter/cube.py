@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_hunter import sql
-from data_hunter.leaves import Leaves
+from data_hunter.leaves import Leaves, group_columns
 from data_hunter.segment import ROOT, Segment, Value
 from data_hunter.windows import WindowPair
 
@@ -47,6 +47,32 @@ class WindowCube:
         return Leaves(
             self.dimensions, self.labels, self.codes, self.actual[metric], self.expected[metric]
         )
+
+    def project(self, dimensions: Sequence[str]) -> WindowCube:
+        """The cube over some of this cube's dimensions, summed from its leaves.
+
+        Why: unchecking a dimension in the TUI would otherwise scan the window again (~0.5 s
+        at 10M rows); this is a group-by over the leaves. The numbers are those a scan over
+        ``dimensions`` gives, added in another order.
+        """
+        positions = [self.dimensions.index(d) for d in dimensions]
+        columns = [self.codes[:, p] for p in positions]
+        cards = [len(self.labels[p]) for p in positions]
+        actual: dict[str, np.ndarray] = {}
+        expected: dict[str, np.ndarray] = {}
+        keys = None
+        for metric in self.metrics:
+            keys, actual[metric], expected[metric] = group_columns(
+                columns, cards, self.actual[metric], self.expected[metric]
+            )
+        if keys is None:  # no metric: the leaves alone
+            zeros = np.zeros(self.codes.shape[0])
+            keys = group_columns(columns, cards, zeros, zeros)[0]
+        return WindowCube(
+            self.windows, tuple(dimensions), tuple(self.labels[p] for p in positions),
+            np.asfortranarray(keys), actual, expected, self.rows, self.within, self.nonfinite,
+            self.anomaly_rows,
+        )  # fmt: skip
 
     def nbytes(self) -> int:
         arrays = [self.codes, *self.actual.values(), *self.expected.values()]

@@ -13,9 +13,9 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -36,6 +36,8 @@ from data_hunter.schema import Schema, discover, require_dimensions
 from data_hunter.segment import ROOT, Segment, SegmentStats
 from data_hunter.source import Source, open_source
 from data_hunter.windows import Granularity, WindowPair, resolve_windows
+
+_T = TypeVar("_T")
 
 
 class Cancelled(Exception):
@@ -121,6 +123,11 @@ class Engine:
         self._cubes: OrderedDict[tuple[object, ...], WindowCube] = OrderedDict()
         self._pending: dict[tuple[object, ...], threading.Event] = {}
         self._background = CancelToken()  # interrupts prefetches when the engine closes
+        self.derive_subsets = False
+        """Build a cube over fewer than the schema's dimensions by summing the cube over all of
+        them (scanning for that one first). The TUI sets it: it needs the cube over every
+        dimension anyway (the Selection pane's counts), so a narrower request waits for that
+        scan instead of racing it with a second one."""
         self._threads: list[threading.Thread] = []
 
     @classmethod
@@ -279,6 +286,9 @@ class Engine:
         dims = tuple(dimensions) if dimensions is not None else self.schema.dimensions
         if not dims:
             require_dimensions(self.schema)
+        every = self.schema.dimensions
+        if self.derive_subsets and dims != every and set(dims) <= set(every):
+            self.cube(windows, every, token)  # then summed from it, below
         key = (windows.anomaly, windows.baseline, windows.kind, dims)
         while True:
             with self._lock:
@@ -286,20 +296,29 @@ class Engine:
                 if cached is not None:
                     self._cubes.move_to_end(key)
                     return cached
-                pending = self._pending.get(key)
+                # A cube over more dimensions for these windows (built, or being built) holds
+                # this one: sum it up instead of scanning the window again.
+                source = self._superset(key, self._cubes)
+                pending = self._pending.get(key) or (
+                    None if source is not None else self._superset(key, self._pending)
+                )
                 if pending is None:  # nobody is building it: we will
                     self._pending[key] = threading.Event()
                     break
-            # Another thread (a prefetch, an earlier request) is building this very cube:
-            # wait for it rather than scanning twice; rebuild if it failed or was cancelled.
+            # Another thread (a prefetch, an earlier request) is building this very cube, or
+            # one that holds it: wait for it rather than scanning twice; rebuild if it failed
+            # or was cancelled.
             while not pending.wait(0.05):
                 if token is not None:
                     token.check()
         try:
-            query_dims = [self.schema.is_text(d) for d in dims]
-            with self._cursor(token) as cursor:
-                cube = build_cube(cursor, self.schema.relation, dims, query_dims,
-                                  self.schema.metrics, windows)  # fmt: skip
+            if source is not None:
+                cube = source.project(dims)
+            else:
+                query_dims = [self.schema.is_text(d) for d in dims]
+                with self._cursor(token) as cursor:
+                    cube = build_cube(cursor, self.schema.relation, dims, query_dims,
+                                      self.schema.metrics, windows)  # fmt: skip
             with self._lock:
                 self._cubes[key] = cube
                 while len(self._cubes) > self.CUBE_CACHE_SIZE:
@@ -308,6 +327,15 @@ class Engine:
             with self._lock:
                 self._pending.pop(key).set()
         return cube
+
+    @staticmethod
+    def _superset(key: tuple[Any, ...], table: Mapping[tuple[Any, ...], _T]) -> _T | None:
+        """The entry of ``table`` for the same windows over more dimensions, if any."""
+        wanted = set(key[3])
+        for other, value in table.items():
+            if other[:3] == key[:3] and other[3] != key[3] and wanted <= set(other[3]):
+                return value
+        return None
 
     def prefetch(self, windows: WindowPair, dimensions: Sequence[str] | None = None) -> None:
         """Start building the window cache in the background, e.g. while the TUI starts up;

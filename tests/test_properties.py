@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -114,6 +115,31 @@ def test_window_cache_matches_plain_sql_group_by(raw) -> None:
         con.close()
     finally:
         eng.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows_strategy, st.sampled_from(["same-weekday", "previous"]))
+def test_a_cube_summed_from_a_wider_one_equals_a_fresh_scan(raw, kind) -> None:
+    rows = _rows(raw)
+    eng, path = _engine(rows)
+    fresh = Engine.open(str(path))
+    try:
+        w = eng.windows("day", START + dt.timedelta(days=8), kind=kind)
+        wide = eng.cube(w)
+        for depth in (1, 2):
+            for names in itertools.combinations(DIMS, depth):
+                got = eng.cube(w, names)
+                assert got is not wide
+                want = fresh.cube(w, names)
+                assert (got.dimensions, got.labels) == (want.dimensions, want.labels)
+                assert (got.rows, got.anomaly_rows, got.nonfinite) == (
+                    want.rows, want.anomaly_rows, want.nonfinite)  # fmt: skip
+                assert np.array_equal(got.codes, want.codes)
+                np.testing.assert_allclose(got.actual["m"], want.actual["m"], atol=1e-9)
+                np.testing.assert_allclose(got.expected["m"], want.expected["m"], atol=1e-9)
+    finally:
+        eng.close()
+        fresh.close()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

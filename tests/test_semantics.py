@@ -230,3 +230,66 @@ def test_concurrent_cube_requests_scan_once(small_db: Path, monkeypatch) -> None
         t.join()
     assert len(calls) == 1
     assert all(r is results[0] for r in results)
+
+
+def test_fewer_dimensions_are_summed_from_the_cached_cube(small_db: Path, monkeypatch) -> None:
+    from data_hunter import engine as engine_module
+
+    calls = []
+    real = engine_module.build_cube
+    monkeypatch.setattr(engine_module, "build_cube",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))  # fmt: skip
+    eng = Engine.open(str(small_db))
+    w = eng.windows("day", d("2024-01-05"))
+    eng.cube(w)
+    sub = eng.cube(w, ["device"])
+    assert len(calls) == 1  # no second scan
+    assert sub.dimensions == ("device",) and sub.labels == (("ios", "web"),)
+    # ios: 20 + 2 on Jan 5; (10 + 10 + 4 + 10 + 10 + 2) / 4 days. web: 6 (+ NULL); (5 + 3) / 4.
+    leaves = sub.leaves("m")
+    assert leaves.actual.tolist() == [22, 6]
+    assert leaves.expected.tolist() == [11.5, 2]
+    assert (sub.rows, sub.anomaly_rows) == (12, 4)
+    assert eng.cube(w, ["device"]) is sub
+    eng.close()
+
+
+def test_a_subset_request_waits_for_the_wider_scan_in_flight(small_db: Path, monkeypatch) -> None:
+    import time
+
+    from data_hunter import engine as engine_module
+
+    calls = []
+    real = engine_module.build_cube
+
+    def slow(*args, **kwargs):
+        calls.append(args[2])
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "build_cube", slow)
+    eng = Engine.open(str(small_db))
+    w = eng.windows("day", d("2024-01-05"))
+    eng.prefetch(w)
+    while not eng._pending:  # the prefetch has claimed the scan
+        time.sleep(0.01)
+    sub = eng.cube(w, ["country"])
+    assert calls == [("country", "device")]
+    assert sub.leaves("m").actual.tolist() == [6, 20, 2]  # BR, US, NULL
+    eng.close()
+
+
+def test_derive_subsets_scans_every_dimension_once(small_db: Path, monkeypatch) -> None:
+    from data_hunter import engine as engine_module
+
+    calls = []
+    real = engine_module.build_cube
+    monkeypatch.setattr(engine_module, "build_cube",
+                        lambda *a, **k: calls.append(a[2]) or real(*a, **k))  # fmt: skip
+    eng = Engine.open(str(small_db))
+    eng.derive_subsets = True  # as the TUI does
+    w = eng.windows("day", d("2024-01-05"))
+    assert eng.cube(w, ["device"]).leaves("m").actual.tolist() == [22, 6]
+    eng.cube(w)  # the Selection pane's counts: already there
+    assert calls == [("country", "device")]
+    eng.close()

@@ -124,6 +124,7 @@ class DataHunterApp(App[None]):
     def __init__(self, engine: Engine, options: Options | None = None) -> None:
         super().__init__()
         self.engine = engine
+        engine.derive_subsets = True  # see Engine.derive_subsets
         self.options = options or Options()
         schema = engine.schema
         self.metric = schema.require_metric(self.options.metric or schema.metrics[0])
@@ -597,6 +598,7 @@ class DataHunterApp(App[None]):
         old = self.engine
         self.query_one(SegmentTree).cancel_loads()
         self.engine = event.engine
+        self.engine.derive_subsets = True
         self._series_key = None
         self.analyse()
         self.notify(f"Reloaded: {self.engine.schema.row_count:,} rows", timeout=3)
