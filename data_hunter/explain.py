@@ -454,12 +454,14 @@ def _depth1(
     """Per cuboid of the given depths (default: per dimension): sums of each row of
     ``values`` (k, n_leaves) per segment, over the leaves in ``mask``."""
     out = []
+    everywhere = bool(mask.all())
+    masked = values if everywhere else values[:, mask]  # once, not once per cuboid
     for k, dims in enumerate(c.cuboids):
         if len(dims) not in depths:
             continue
-        ids = c.ids[k][mask] - c.starts[k]
+        ids = (c.ids[k] if everywhere else c.ids[k][mask]) - c.starts[k]
         m = int(ids.max()) + 1 if len(ids) else 0
-        out.append(tuple(np.bincount(ids, weights=col[mask], minlength=m) for col in values))
+        out.append(tuple(np.bincount(ids, weights=col, minlength=m) for col in masked))
     return out
 
 
