@@ -15,6 +15,7 @@ import numpy as np
 
 from data_hunter.errors import DataHunterError
 from data_hunter.leaves import Leaves, share_of
+from data_hunter.limits import DEFAULT_MAX_CARDINALITY, MAX_COMBINATIONS
 from data_hunter.rollup import Combo, Grouping, group_many
 from data_hunter.segment import ROOT, Segment, SegmentStats
 
@@ -91,15 +92,6 @@ def rank_level(
     return Level(depth, [c[3] for c in candidates[:top_n]])
 
 
-MAX_COMBINATIONS = 2000
-"""Most dimension combinations one attribution will group (30 dimensions at depth 30 would
-be 2^30): beyond it the default depth is lowered, with a note, and an explicit one refused."""
-
-DEFAULT_MAX_CARDINALITY = 1000
-"""Dimensions with more values than this (user ids, say) stay out of combinations unless the
-user chose them explicitly: crossing them multiplies segments without adding insight."""
-
-
 @dataclass(frozen=True)
 class LevelPlan:
     depth: int
@@ -136,7 +128,8 @@ def plan_levels(
             combo = [i for i in free if i not in wide]
             names = ", ".join(f"{leaves.dimensions[i]} ({len(leaves.labels[i]):,} values)"
                               for i in wide)  # fmt: skip
-            notes.append(f"left out of combinations (over {max_cardinality:,} values): {names}")
+            notes.append(f"left out of combinations (over {max_cardinality:,} values; "
+                         f"--max-cardinality to change): {names}")  # fmt: skip
     limit = max(len(combo), 1)
     depth = limit if combo_depth is None else min(combo_depth, limit)
     if combo_depth is not None and combo_depth > limit:

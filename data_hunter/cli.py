@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from data_hunter import __version__
 from data_hunter.errors import DataHunterError
+from data_hunter.limits import DEFAULT_MAX_CARDINALITY
 
 if TYPE_CHECKING:
     from data_hunter.engine import Engine
@@ -42,6 +43,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
     return value
 
 
@@ -138,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="deepest combination level (default: all dimensions)",
+    )
+    p.add_argument(
+        "--max-cardinality",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_CARDINALITY,
+        metavar="N",
+        help="dimensions with more than N values in the windows stay out of combinations "
+        f"(still ranked alone); 0 for no limit (default: {DEFAULT_MAX_CARDINALITY:,})",
     )
     _add_format_arg(p, ("text", "json", "csv", "markdown"))
 
@@ -291,7 +310,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     try:
         windows, notes = _resolve_windows(engine, args)
         _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
-        result = engine.attribute(args.metric, windows, args.top_n, args.combo_depth)
+        result = engine.attribute(args.metric, windows, args.top_n, args.combo_depth,
+                                  max_cardinality=args.max_cardinality or None)  # fmt: skip
         result = replace(result, notes=(*notes, *result.notes))
     finally:
         _clear_status()

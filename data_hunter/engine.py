@@ -22,7 +22,6 @@ import numpy as np
 
 from data_hunter import sql
 from data_hunter.attribution import (
-    DEFAULT_MAX_CARDINALITY,
     Level,
     attribute_levels,
     children,
@@ -32,6 +31,7 @@ from data_hunter.attribution import (
 from data_hunter.cube import WindowCube, build_cube
 from data_hunter.detect import DetectedWindow
 from data_hunter.errors import DataHunterError
+from data_hunter.limits import DEFAULT_MAX_CARDINALITY
 from data_hunter.schema import Schema, discover, require_dimensions
 from data_hunter.segment import ROOT, Segment, SegmentStats
 from data_hunter.source import Source, open_source

@@ -96,6 +96,8 @@ def test_csv_and_markdown(small_db: Path, capsys) -> None:
         (["--dimensions", "country,nope"], "no column 'nope' to use as a dimension"),
         (["--date-column", "nope"], "no date column 'nope'"),
         (["--top-n", "0"], "must be at least 1"),
+        (["--max-cardinality", "-1"], "must be 0 or more"),
+        (["--max-cardinality", "many"], "'many' is not a whole number"),
         (["--combo-depth", "3"], "more than the 2 dimensions"),
     ],
 )

@@ -157,7 +157,7 @@ def test_windows_with_no_rows_are_noted(make_db) -> None:
     assert "no rows in the baseline" in r.notes
 
 
-def test_high_cardinality_dimension_stays_out_of_combinations(tmp_path: Path) -> None:
+def test_high_cardinality_dimension_stays_out_of_combinations(tmp_path: Path, capsys) -> None:
     db = tmp_path / "users.db"
     con = duckdb.connect(str(db))
     con.execute(
@@ -175,6 +175,16 @@ def test_high_cardinality_dimension_stays_out_of_combinations(tmp_path: Path) ->
     assert any("user_id (100,000 values)" in n for n in r.notes)
     chosen = Engine.open(str(db), dimensions=["user_id", "device"])
     assert [lvl.depth for lvl in chosen.attribute("m", w).levels] == [1, 2]
+    # The cutoff is the user's to move: --max-cardinality 0 crosses every dimension.
+    args = ["attribute", "--db", str(db), "--metric", "m", "--time-dimension", "day",
+            "--anomaly-date", "2024-01-05", "--format", "json"]  # fmt: skip
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and [lvl["depth"] for lvl in json.loads(out)["levels"]] == [1]
+    assert any("--max-cardinality" in n for n in json.loads(out)["notes"])
+    code, out, _ = cli(capsys, *args, "--max-cardinality", "0")
+    assert code == 0 and [lvl["depth"] for lvl in json.loads(out)["levels"]] == [1, 2]
+    code, out, _ = cli(capsys, *args, "--max-cardinality", "200000")
+    assert code == 0 and [lvl["depth"] for lvl in json.loads(out)["levels"]] == [1, 2]
 
 
 def test_thirty_dimensions_cap_the_default_depth(make_db) -> None:
