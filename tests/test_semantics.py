@@ -206,19 +206,32 @@ def test_total_of_a_scope(small_db: Path) -> None:
     assert (us.actual, us.expected) == (20, 12)
 
 
-def test_concurrent_cube_requests_scan_once(small_db: Path, monkeypatch) -> None:
-    import threading
+@pytest.fixture
+def scans(monkeypatch) -> list[tuple[str, ...]]:
+    """The dimensions of every window scan (``build_cube`` call) engines make. A scan set to
+    ``scans.delay`` seconds (a list attribute) first sleeps that long."""
+    import time
 
     from data_hunter import engine as engine_module
 
-    calls = []
+    class Scans(list):
+        delay = 0.0
+
+    calls = Scans()
     real = engine_module.build_cube
 
     def counting(*args, **kwargs):
-        calls.append(1)
+        calls.append(args[2])
+        time.sleep(calls.delay)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(engine_module, "build_cube", counting)
+    return calls
+
+
+def test_concurrent_cube_requests_scan_once(small_db: Path, scans) -> None:
+    import threading
+
     eng = Engine.open(str(small_db))
     w = eng.windows("day", d("2024-01-05"))
     eng.prefetch(w)
@@ -228,22 +241,16 @@ def test_concurrent_cube_requests_scan_once(small_db: Path, monkeypatch) -> None
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 1
+    assert len(scans) == 1
     assert all(r is results[0] for r in results)
 
 
-def test_fewer_dimensions_are_summed_from_the_cached_cube(small_db: Path, monkeypatch) -> None:
-    from data_hunter import engine as engine_module
-
-    calls = []
-    real = engine_module.build_cube
-    monkeypatch.setattr(engine_module, "build_cube",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))  # fmt: skip
+def test_fewer_dimensions_are_summed_from_the_cached_cube(small_db: Path, scans) -> None:
     eng = Engine.open(str(small_db))
     w = eng.windows("day", d("2024-01-05"))
     eng.cube(w)
     sub = eng.cube(w, ["device"])
-    assert len(calls) == 1  # no second scan
+    assert scans == [("country", "device")]  # no second scan
     assert sub.dimensions == ("device",) and sub.labels == (("ios", "web"),)
     # ios: 20 + 2 on Jan 5; (10 + 10 + 4 + 10 + 10 + 2) / 4 days. web: 6 (+ NULL); (5 + 3) / 4.
     leaves = sub.leaves("m")
@@ -254,42 +261,26 @@ def test_fewer_dimensions_are_summed_from_the_cached_cube(small_db: Path, monkey
     eng.close()
 
 
-def test_a_subset_request_waits_for_the_wider_scan_in_flight(small_db: Path, monkeypatch) -> None:
+def test_a_subset_request_waits_for_the_wider_scan_in_flight(small_db: Path, scans) -> None:
     import time
 
-    from data_hunter import engine as engine_module
-
-    calls = []
-    real = engine_module.build_cube
-
-    def slow(*args, **kwargs):
-        calls.append(args[2])
-        time.sleep(0.3)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(engine_module, "build_cube", slow)
+    scans.delay = 0.3
     eng = Engine.open(str(small_db))
     w = eng.windows("day", d("2024-01-05"))
     eng.prefetch(w)
     while not eng._pending:  # the prefetch has claimed the scan
         time.sleep(0.01)
     sub = eng.cube(w, ["country"])
-    assert calls == [("country", "device")]
+    assert scans == [("country", "device")]
     assert sub.leaves("m").actual.tolist() == [6, 20, 2]  # BR, US, NULL
     eng.close()
 
 
-def test_derive_subsets_scans_every_dimension_once(small_db: Path, monkeypatch) -> None:
-    from data_hunter import engine as engine_module
-
-    calls = []
-    real = engine_module.build_cube
-    monkeypatch.setattr(engine_module, "build_cube",
-                        lambda *a, **k: calls.append(a[2]) or real(*a, **k))  # fmt: skip
+def test_derive_subsets_scans_every_dimension_once(small_db: Path, scans) -> None:
     eng = Engine.open(str(small_db))
     eng.derive_subsets = True  # as the TUI does
     w = eng.windows("day", d("2024-01-05"))
     assert eng.cube(w, ["device"]).leaves("m").actual.tolist() == [22, 6]
     eng.cube(w)  # the Selection pane's counts: already there
-    assert calls == [("country", "device")]
+    assert scans == [("country", "device")]
     eng.close()
