@@ -76,7 +76,7 @@ def group_many(
     for combo in wanted:
         source = base
         parent = parent_of.get(combo)
-        if parent is not None:
+        if parent is not None and parent != base.dims:  # a parent of every dimension is base
             if parent not in parents:
                 parents[parent] = base.roll_up(parent, cards)
             source = parents[parent]
@@ -100,7 +100,7 @@ def _cover(top: list[Combo], cards: Sequence[int], n_dims: int) -> dict[Combo, C
     if not top:
         return {}
     depth = len(top[0])
-    if depth + 1 >= n_dims and len(top) < 2:
+    if depth + 1 > n_dims:
         return {}
     universe = sorted({d for combo in top for d in combo})
     uncovered = set(top)
