@@ -125,6 +125,13 @@ def _check_dimensions(
 def resolve_table(source: Source, table: str | None) -> tuple[str, str]:
     """Find the table: returns (quoted SQL name, display name)."""
     if source.file_view is not None:
+        # A Parquet or CSV file (or glob) is one table: naming another is a mistake worth
+        # saying, not ignoring. The view's own name is accepted, so scripts can pass it.
+        if table is not None and table != source.file_view:
+            raise DataHunterError(
+                f"--table {table}: {source.path} is a single {source.kind.upper()} table; "
+                "leave --table out"
+            )
         return sql.quote_ident(source.file_view), source.path
     try:
         rows = source.con.execute(sql.list_tables().text).fetchall()

@@ -136,6 +136,13 @@ def test_parquet_and_csv_input(small_db: Path, tmp_path: Path, capsys) -> None:
         code, out, _ = run(capsys, *BASE, "--db", str(tmp_path / name), "--format", "json")
         assert code == 0
         assert json.loads(out)["total"]["contribution"] == 14.5
+        # A file is one table: --table records (its name here) works, another name says so.
+        path = str(tmp_path / name)
+        code, out, _ = run(capsys, *BASE, "--db", path, "--table", "records", "--format", "json")
+        assert code == 0 and json.loads(out)["total"]["contribution"] == 14.5
+        code, _, err = run(capsys, *BASE, "--db", path, "--table", "sales")
+        assert code == 2 and len(err.strip().splitlines()) == 1
+        assert "is a single" in err and "leave --table out" in err
 
 
 def test_database_file_is_not_modified(small_db: Path, capsys) -> None:
