@@ -360,6 +360,41 @@ def detect(
     before a period can be flagged (default 28 days, 8 weeks, 6 months); detection also needs
     enough past residuals to estimate the noise, so in practice starts a little later.
     """
+    return analyse(periods, values, granularity, data_start=data_start, data_end=data_end,
+                   threshold=threshold, min_history=min_history)[0]  # fmt: skip
+
+
+def expected_series(
+    periods: Sequence[date],
+    values: Sequence[float] | np.ndarray,
+    granularity: Granularity,
+    *,
+    data_start: date | None = None,
+    data_end: date | None = None,
+) -> np.ndarray:
+    """The robust expectation for each of ``periods`` (NaN where the history is too short).
+
+    Aligned with ``periods``; gaps are filled internally (use :func:`fill_gaps` first to draw
+    the expectation on the missing periods as well). Uses the default threshold, so periods
+    that :func:`detect` flags are kept out of later expectations exactly as there; pass the
+    same ``data_start``/``data_end`` as to :func:`detect` so partial edges are left out too.
+    """
+    return analyse(periods, values, granularity, data_start=data_start, data_end=data_end)[1]
+
+
+def analyse(
+    periods: Sequence[date],
+    values: Sequence[float] | np.ndarray,
+    granularity: Granularity,
+    *,
+    data_start: date | None = None,
+    data_end: date | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    min_history: int | None = None,
+) -> tuple[list[DetectedWindow], np.ndarray]:
+    """:func:`detect` and :func:`expected_series` from one fit of the model: a caller that
+    wants both (the TUI's chart) fits once instead of twice. Arguments as in :func:`detect`;
+    the expectation is the one that fit (threshold and history) gives."""
     grid, y, skip = _prepare(periods, values, granularity, data_start, data_end)
     mh = _PARAMS[granularity].min_history if min_history is None else min_history
     fit = _fit(grid, y, granularity, skip, threshold, mh)
@@ -386,28 +421,9 @@ def detect(
             )
         )
         t += 1
-    return windows
-
-
-def expected_series(
-    periods: Sequence[date],
-    values: Sequence[float] | np.ndarray,
-    granularity: Granularity,
-    *,
-    data_start: date | None = None,
-    data_end: date | None = None,
-) -> np.ndarray:
-    """The robust expectation for each of ``periods`` (NaN where the history is too short).
-
-    Aligned with ``periods``; gaps are filled internally (use :func:`fill_gaps` first to draw
-    the expectation on the missing periods as well). Uses the default threshold, so periods
-    that :func:`detect` flags are kept out of later expectations exactly as there; pass the
-    same ``data_start``/``data_end`` as to :func:`detect` so partial edges are left out too.
-    """
-    grid, y, skip = _prepare(periods, values, granularity, data_start, data_end)
-    fit = _fit(grid, y, granularity, skip, DEFAULT_THRESHOLD, _PARAMS[granularity].min_history)
     index = {p: i for i, p in enumerate(grid)}
-    return np.array([fit.expected[index[p]] for p in periods], dtype=float)
+    expected = np.array([fit.expected[index[p]] for p in periods], dtype=float)
+    return windows, expected
 
 
 def same_weekday_baseline(anomaly_start: date, weeks: int = 4) -> list[date]:

@@ -223,15 +223,27 @@ class Engine:
         threshold: float | None = None,
     ) -> tuple[Series, list[DetectedWindow]]:
         """The series and its anomalous windows (see ``detect.py``)."""
+        series, found, _ = self.analyse(metric, granularity, within, token, threshold)
+        return series, found
+
+    def analyse(
+        self,
+        metric: str,
+        granularity: Granularity,
+        within: Segment = ROOT,
+        token: CancelToken | None = None,
+        threshold: float | None = None,
+    ) -> tuple[Series, list[DetectedWindow], np.ndarray]:
+        """``detect`` plus the robust expectation per period, from one fit of the detector."""
         from data_hunter import detect as det
 
         series = self.series(metric, granularity, within, token)
-        found = det.detect(
+        found, expected = det.analyse(
             series.periods, series.values, granularity,
             data_start=self.schema.first_date, data_end=self.schema.last_date,
             threshold=det.DEFAULT_THRESHOLD if threshold is None else threshold,
         )  # fmt: skip
-        return series, found
+        return series, found, expected
 
     def auto_window(
         self,

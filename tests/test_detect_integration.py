@@ -27,6 +27,24 @@ def test_every_planted_anomaly_is_detected_with_few_false_windows(demo_db: Path)
         assert len(false) <= 1, false
 
 
+def test_one_fit_gives_the_windows_and_the_expectation(demo_db: Path) -> None:
+    import numpy as np
+
+    from data_hunter import detect as det
+
+    eng = Engine.open(str(demo_db))
+    for granularity in ("day", "week"):
+        series, found, expected = eng.analyse("sessions", granularity)
+        assert series.periods == eng.series("sessions", granularity).periods
+        assert found == eng.detect("sessions", granularity)[1]
+        alone = det.expected_series(series.periods, series.values, granularity,
+                                    data_start=eng.schema.first_date,
+                                    data_end=eng.schema.last_date)  # fmt: skip
+        np.testing.assert_array_equal(expected, alone)
+        assert np.isfinite(expected[-30:]).all()
+    eng.close()
+
+
 def test_auto_picks_the_most_recent_strong_window(demo_db: Path, capsys) -> None:
     code = main(["attribute", "--db", str(demo_db), "--metric", "sessions", "--time-dimension",
                  "day", "--anomaly-date", "auto", "--format", "json",

@@ -1,8 +1,9 @@
 """Adapter from the core's detector to what the chart draws (no SQL, no Textual).
 
-``Engine.detect`` gives the series and its anomalous windows; the chart also wants the robust
-expectation per period (to pick which period a squeezed column shows, and to print it at the
-cursor) and whether the first / last week or month is only partly covered by the data.
+``Engine.analyse`` gives the series, its anomalous windows and, from the same fit, the robust
+expectation per period, which the chart wants (to pick which period a squeezed column shows,
+and to print it at the cursor); it also wants whether the first / last week or month is only
+partly covered by the data.
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ def expectation(engine: Engine, series: Series) -> tuple[np.ndarray, tuple[bool,
         return np.zeros(0), (False, False)
     expected = det.expected_series(series.periods, series.values, series.granularity,
                                    data_start=first, data_end=last)  # fmt: skip
-    flags = det.partial_periods(series.periods, series.granularity, first, last)
-    return expected, (flags.partial_first, flags.partial_last)
+    return expected, _partial(engine, series)
+
+
+def _partial(engine: Engine, series: Series) -> tuple[bool, bool]:
+    if not series.periods:
+        return (False, False)
+    flags = det.partial_periods(series.periods, series.granularity, engine.schema.first_date,
+                                engine.schema.last_date)  # fmt: skip
+    return flags.partial_first, flags.partial_last
 
 
 def load(
@@ -44,6 +52,5 @@ def load(
     within: Segment = ROOT,
     token: CancelToken | None = None,
 ) -> Detected:
-    series, windows = engine.detect(metric, granularity, within, token)
-    expected, partial = expectation(engine, series)
-    return Detected(series, windows, expected, partial)
+    series, windows, expected = engine.analyse(metric, granularity, within, token)
+    return Detected(series, windows, expected, _partial(engine, series))
