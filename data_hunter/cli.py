@@ -12,14 +12,14 @@ import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from data_hunter import __version__
 from data_hunter.errors import DataHunterError
 from data_hunter.limits import DEFAULT_MAX_CARDINALITY
 
 if TYPE_CHECKING:
-    from data_hunter.engine import Engine
+    from data_hunter.engine import Attribution, Engine, Explained
     from data_hunter.windows import WindowPair
 
 PROG = "data-hunter"
@@ -301,39 +301,42 @@ def _resolve_windows(engine: Engine, args: argparse.Namespace) -> tuple[WindowPa
     return windows, notes
 
 
-def cmd_attribute(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+_Result = TypeVar("_Result", bound="Attribution | Explained")
 
-    from data_hunter.render import render_attribution
+
+def _on_windows(
+    args: argparse.Namespace, compute: Callable[[Engine, WindowPair], _Result]
+) -> _Result:
+    """Open the data, resolve the windows from the flags, run ``compute`` under a status
+    line, and put the notes about the windows before the result's own."""
+    from dataclasses import replace
 
     engine = _open(args)
     try:
-        windows, notes = _resolve_windows(engine, args)
+        windows, window_notes = _resolve_windows(engine, args)
         _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
-        result = engine.attribute(args.metric, windows, args.top_n, args.combo_depth,
-                                  max_cardinality=args.max_cardinality or None)  # fmt: skip
-        result = replace(result, notes=(*notes, *result.notes))
+        result = compute(engine, windows)
     finally:
         _clear_status()
         engine.close()
+    return replace(result, notes=(*window_notes, *result.notes))
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from data_hunter.render import render_attribution
+
+    result = _on_windows(args, lambda engine, windows: engine.attribute(
+        args.metric, windows, args.top_n, args.combo_depth,
+        max_cardinality=args.max_cardinality or None))  # fmt: skip
     print(render_attribution(result, args.format))
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from data_hunter.render import render_explanation
 
-    engine = _open(args)
-    try:
-        windows, notes = _resolve_windows(engine, args)
-        _status(f"scanning {engine.schema.row_count:,} rows of {engine.schema.table} ...")
-        result = engine.explain(args.metric, windows, max_causes=args.max_causes)
-        result = replace(result, notes=(*notes, *result.notes))
-    finally:
-        _clear_status()
-        engine.close()
+    result = _on_windows(args, lambda engine, windows: engine.explain(
+        args.metric, windows, max_causes=args.max_causes))  # fmt: skip
     print(render_explanation(result, args.format))
     return 0
 
